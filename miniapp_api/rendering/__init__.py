@@ -1,0 +1,114 @@
+"""Rendering of citizen documents to PNG and PDF (pure: no Flask, no database).
+
+Public API::
+
+    render_license_png(doc, dpi=150) -> bytes   # 加注件 of an e-license
+    render_license_pdf(doc) -> bytes
+    render_proof_png(doc, dpi=150) -> bytes     # 有房/无房 housing proof
+    render_proof_pdf(doc) -> bytes
+    license_page(doc) / proof_page(doc) -> Page # the layout (every drawn string)
+    missing_glyphs(text, face) -> set[str]
+    warm_up()                                    # load fonts and caches at start-up
+
+Every render checks every string it draws against the font's cmap and raises
+``MissingGlyphError`` instead of producing an official document with a
+missing-glyph box in it.  ``FontNotFound`` means no CJK font is installed.
+"""
+
+from __future__ import annotations
+
+from . import pdf as _pdf
+from . import png as _png
+from .components import watermark_text
+from .documents import layout_license, layout_proof
+from .fonts import FontFace, FontNotFound, FontSet, get_fonts, missing_glyphs, reset_font_cache
+from .layout import DocumentTooLong, MissingGlyphError, Page
+from .models import FamilyMember, Holder, LicenseDocument, ProofDocument, PropertyUnit
+from .pdf_fonts import warm_glyphs
+
+DEFAULT_DPI = 150
+
+__all__ = [
+    "DEFAULT_DPI",
+    "DocumentTooLong",
+    "FamilyMember",
+    "FontFace",
+    "FontNotFound",
+    "FontSet",
+    "Holder",
+    "LicenseDocument",
+    "MissingGlyphError",
+    "Page",
+    "ProofDocument",
+    "PropertyUnit",
+    "get_fonts",
+    "license_page",
+    "missing_glyphs",
+    "proof_page",
+    "render_license_pdf",
+    "render_license_png",
+    "render_proof_pdf",
+    "render_proof_png",
+    "reset_font_cache",
+    "warm_up",
+    "watermark_text",
+]
+
+
+def _checked(page: Page, fonts: FontSet) -> Page:
+    missing = page.missing_glyphs(fonts)
+    if missing:
+        raise MissingGlyphError(missing)
+    return page
+
+
+def license_page(doc: LicenseDocument) -> Page:
+    """Layout of the annotated e-license copy (glyphs checked)."""
+    fonts = get_fonts()
+    return _checked(layout_license(doc, fonts), fonts)
+
+
+def proof_page(doc: ProofDocument) -> Page:
+    """Layout of the housing proof (glyphs checked)."""
+    fonts = get_fonts()
+    return _checked(layout_proof(doc, fonts), fonts)
+
+
+def render_license_png(doc: LicenseDocument, dpi: float = DEFAULT_DPI) -> bytes:
+    """The annotated e-license copy as an A4 PNG."""
+    page = license_page(doc)
+    return _png.encode_png(_png.render_page(page, get_fonts(), dpi), dpi)
+
+
+def render_license_pdf(doc: LicenseDocument) -> bytes:
+    """The annotated e-license copy as a one-page A4 PDF with selectable text."""
+    page = license_page(doc)
+    return _pdf.render_page(page, get_fonts(), author=doc.registry_name)
+
+
+def render_proof_png(doc: ProofDocument, dpi: float = DEFAULT_DPI) -> bytes:
+    """The housing proof as an A4 PNG."""
+    page = proof_page(doc)
+    return _png.encode_png(_png.render_page(page, get_fonts(), dpi), dpi)
+
+
+def render_proof_pdf(doc: ProofDocument) -> bytes:
+    """The housing proof as a one-page A4 PDF with selectable text."""
+    page = proof_page(doc)
+    return _pdf.render_page(page, get_fonts(), author=doc.registry_name)
+
+
+# Characters of the fixed labels, converted for the PDF fonts by ``warm_up``.
+_FIXED_TEXT = (
+    "不动产权证书电子证照加注件权利人共有情况坐落单元号类型性质用途面积使用期限其他状况附记"
+    "登记机构：加注信息制作者时间事由有效期截止标识编号扫描二维码核验真伪仅供办理专用章"
+    "查询结果证明房屋属（）申请件号码范围个人家庭成员时点有无经截至本名下的共处详见下表。"
+    "序坐落㎡权证依据簿记载出具不含信息心可及现势态右方年月日0123456789:、，"
+)
+
+
+def warm_up() -> None:
+    """Resolve fonts and convert the glyphs of the fixed labels (call at start-up)."""
+    fonts = get_fonts()
+    warm_glyphs(fonts.regular, _FIXED_TEXT)
+    warm_glyphs(fonts.bold, _FIXED_TEXT)

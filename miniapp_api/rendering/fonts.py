@@ -1,0 +1,264 @@
+"""Locating, loading and measuring the CJK fonts used by the renderers.
+
+Resolution order for the regular face:
+
+1. ``CJK_FONT_PATH`` (and optional ``CJK_FONT_INDEX`` for a collection);
+2. known install paths of Noto Serif/Sans CJK (Debian ``fonts-noto-cjk``,
+   Arch, Alpine, Fedora);
+3. ``fc-match 'serif:lang=zh-cn'`` then ``fc-match 'sans:lang=zh-cn'``.
+
+The bold face comes from ``CJK_BOLD_FONT_PATH``, else the ``-Bold`` sibling
+of the regular file, else the regular face itself.
+
+A candidate is accepted only when its cmap covers a probe of common Chinese
+characters, so a Latin-only fallback from fontconfig is never used.  For a
+font collection (.ttc/.otc) the Simplified Chinese face is chosen by name.
+
+Faces are loaded once per process (``get_fonts``) and shared by all renders.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fontTools.ttLib import TTCollection, TTFont
+
+PROBE_TEXT = "不动产权证书登记中心有房无房证明"
+
+_NOTO_DIRS = (
+    "/usr/share/fonts/opentype/noto",  # Debian/Ubuntu fonts-noto-cjk
+    "/usr/share/fonts/noto-cjk",  # Arch
+    "/usr/share/fonts/noto",  # Alpine
+    "/usr/share/fonts/google-noto-cjk",  # Fedora (older)
+    "/usr/local/share/fonts",
+)
+_NOTO_FILES = (
+    "NotoSerifCJK-Regular.ttc",
+    "NotoSansCJK-Regular.ttc",
+    "NotoSerifCJKsc-Regular.otf",
+    "NotoSansCJKsc-Regular.otf",
+)
+KNOWN_FONT_PATHS: tuple[str, ...] = tuple(
+    f"{directory}/{name}" for name in _NOTO_FILES for directory in _NOTO_DIRS
+)
+
+INSTALL_HINT = (
+    "Install the Debian package fonts-noto-cjk (apt-get install fonts-noto-cjk) "
+    "or set CJK_FONT_PATH to a .ttf/.otf/.ttc font with Simplified Chinese glyphs."
+)
+
+
+class FontNotFound(RuntimeError):
+    """No usable CJK font was found on this machine."""
+
+
+@dataclass(frozen=True, eq=False)
+class FontFace:
+    """One face of a font file, with the data needed to check and measure text."""
+
+    path: str
+    index: int
+    name: str
+    units_per_em: int
+    ascent: int
+    descent: int
+    cmap: Mapping[int, str] = field(repr=False)
+    advances: Mapping[str, int] = field(repr=False)
+
+    def glyph_name(self, char: str) -> str | None:
+        return self.cmap.get(ord(char))
+
+    def text_width(self, text: str, size_pt: float) -> float:
+        """Advance width of ``text`` in millimetres at ``size_pt`` points."""
+        units = 0
+        notdef = self.advances.get(".notdef", self.units_per_em)
+        for char in text:
+            name = self.cmap.get(ord(char))
+            units += self.advances.get(name, notdef) if name else notdef
+        return units / self.units_per_em * size_pt * 25.4 / 72
+
+
+@dataclass(frozen=True)
+class FontSet:
+    regular: FontFace
+    bold: FontFace
+
+    def face(self, bold: bool) -> FontFace:
+        return self.bold if bold else self.regular
+
+
+def missing_glyphs(text: str, font: FontFace) -> set[str]:
+    """Characters of ``text`` the face has no glyph for (would render as a box).
+
+    Control characters (line breaks) are ignored: they are never drawn.
+    """
+    return {
+        char for char in text if ord(char) not in font.cmap and unicodedata.category(char) != "Cc"
+    }
+
+
+def _collection_faces(path: str) -> list[TTFont]:
+    return list(TTCollection(path, lazy=True).fonts)
+
+
+def _face_name(font: TTFont) -> str:
+    return str(font["name"].getDebugName(4) or font["name"].getDebugName(1) or "")
+
+
+def _pick_collection_index(path: str) -> int:
+    """Index of the Simplified Chinese face in a collection (0 if unclear)."""
+    faces = _collection_faces(path)
+    names = [_face_name(face) for face in faces]
+    for i, name in enumerate(names):
+        words = name.replace("-", " ").split()
+        if ("SC" in words or "GB" in words) and "Mono" not in words:
+            return i
+    for i, face in enumerate(faces):
+        # OS/2 code page bit 18 = Chinese Simplified (GB2312).
+        if getattr(face["OS/2"], "ulCodePageRange1", 0) & (1 << 18):
+            return i
+    return 0
+
+
+def load_face(path: str, index: int | None = None) -> FontFace:
+    """Load one face (cmap and advance widths) of a font file."""
+    is_collection = path.lower().endswith((".ttc", ".otc"))
+    if index is None:
+        index = _pick_collection_index(path) if is_collection else 0
+    font = TTFont(path, fontNumber=index if is_collection else -1, lazy=True)
+    try:
+        cmap = dict(font.getBestCmap() or {})
+        hmtx = font["hmtx"].metrics
+        used = set(cmap.values()) | {".notdef"}
+        advances = {name: hmtx[name][0] for name in used if name in hmtx}
+        hhea = font["hhea"]
+        return FontFace(
+            path=path,
+            index=index,
+            name=_face_name(font),
+            units_per_em=int(font["head"].unitsPerEm),
+            ascent=int(hhea.ascent),
+            descent=int(hhea.descent),
+            cmap=cmap,
+            advances=advances,
+        )
+    finally:
+        font.close()
+
+
+def _try_face(path: str, index: int | None) -> FontFace | None:
+    try:
+        face = load_face(path, index)
+    except Exception:
+        return None
+    return None if missing_glyphs(PROBE_TEXT, face) else face
+
+
+def _fc_match(pattern: str) -> tuple[str, int] | None:
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    try:
+        result = subprocess.run(
+            [fc_match, "-f", "%{file}\n%{index}", pattern],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    lines = result.stdout.splitlines()
+    if result.returncode != 0 or not lines or not lines[0]:
+        return None
+    try:
+        index = int(lines[1]) if len(lines) > 1 else 0
+    except ValueError:
+        index = 0
+    return lines[0], index
+
+
+def _env_index(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise FontNotFound(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def resolve_fonts(
+    environ: Mapping[str, str] | None = None,
+    known_paths: Iterable[str] = KNOWN_FONT_PATHS,
+    use_fc_match: bool = True,
+) -> FontSet:
+    """Find and load the regular and bold CJK faces (uncached)."""
+    env = os.environ if environ is None else environ
+    regular: FontFace | None = None
+
+    configured = env.get("CJK_FONT_PATH", "").strip()
+    if configured:
+        if not Path(configured).is_file():
+            raise FontNotFound(f"CJK_FONT_PATH={configured!r} is not a file. {INSTALL_HINT}")
+        regular = _try_face(configured, _env_index(env, "CJK_FONT_INDEX"))
+        if regular is None:
+            raise FontNotFound(
+                f"CJK_FONT_PATH={configured!r} is not a readable font with Chinese "
+                f"glyphs. {INSTALL_HINT}"
+            )
+    if regular is None:
+        for path in known_paths:
+            if Path(path).is_file() and (regular := _try_face(path, None)):
+                break
+    if regular is None and use_fc_match:
+        for pattern in ("serif:lang=zh-cn", "sans:lang=zh-cn"):
+            match = _fc_match(pattern)
+            if match and (regular := _try_face(*match)):
+                break
+    if regular is None:
+        raise FontNotFound(f"No CJK font found. {INSTALL_HINT}")
+
+    bold: FontFace | None = None
+    bold_path = env.get("CJK_BOLD_FONT_PATH", "").strip()
+    if bold_path:
+        bold = _try_face(bold_path, _env_index(env, "CJK_BOLD_FONT_INDEX"))
+        if bold is None:
+            raise FontNotFound(f"CJK_BOLD_FONT_PATH={bold_path!r} is not usable. {INSTALL_HINT}")
+    elif "-Regular." in regular.path:
+        sibling = regular.path.replace("-Regular.", "-Bold.")
+        if Path(sibling).is_file():
+            bold = _try_face(sibling, None)
+    return FontSet(regular=regular, bold=bold or regular)
+
+
+_lock = threading.Lock()
+_fonts: FontSet | None = None
+
+
+def get_fonts() -> FontSet:
+    """The process-wide font set, resolved and loaded on first use."""
+    global _fonts
+    if _fonts is None:
+        with _lock:
+            if _fonts is None:
+                _fonts = resolve_fonts()
+    return _fonts
+
+
+def reset_font_cache() -> None:
+    """Forget the resolved fonts (after changing CJK_FONT_PATH, in tests)."""
+    global _fonts
+    with _lock:
+        _fonts = None
+    from . import pdf_fonts, png  # local import: both modules import this one
+
+    pdf_fonts.clear_glyph_cache()
+    png.clear_caches()
