@@ -1,0 +1,94 @@
+"""Decorators that require a citizen or staff session and put who it is on `g`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, request
+
+from ..errors import Problem
+from ..extensions import db, kv
+from ..models import StaffUser, WechatAccount
+from . import tokens
+
+AUTH_HEADER = {"WWW-Authenticate": 'Bearer realm="bdc"'}
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "login_required", "请先登录", headers=AUTH_HEADER)
+    return token.strip()
+
+
+def load_citizen(require_identity: bool = True) -> WechatAccount:
+    claims = tokens.decode(bearer_token(), tokens.AUD_CITIZEN)
+    account = db.session.get(WechatAccount, int(claims["sub"]))
+    if account is None:
+        raise Problem(401, "token_invalid", "登录凭证无效，请重新登录")
+    g.token_claims = claims
+    g.account = account
+    g.person = account.person
+    g.actor = ("citizen", account.id)
+    if require_identity and account.person is None:
+        raise Problem(403, "identity_not_bound", "请先完成实名认证")
+    return account
+
+
+def citizen_required(view: Callable[..., Any] | None = None, *, identity: bool = True) -> Any:
+    """Require a citizen access token; with identity=True also a bound real name."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            load_citizen(require_identity=identity)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+def load_staff(roles: tuple[str, ...]) -> StaffUser:
+    claims = tokens.decode(bearer_token(), tokens.AUD_STAFF)
+    # Idle timeout: each request renews a short-lived marker; a session left idle loses it.
+    idle_key = f"staff-seen:{claims['jti']}"
+    idle = current_app.config["STAFF_IDLE_TIMEOUT"]
+    if kv.get(idle_key) is None:
+        raise Problem(401, "session_idle", "长时间未操作，请重新登录")
+    kv.set(idle_key, str(int(time.time())), idle)
+    user = db.session.get(StaffUser, int(claims["sub"]))
+    if user is None or not user.active:
+        raise Problem(401, "token_invalid", "登录凭证无效，请重新登录")
+    if roles and user.role not in roles:
+        raise Problem(403, "forbidden", "您的账号没有此项操作权限")
+    g.token_claims = claims
+    g.staff = user
+    g.actor = ("staff", user.id)
+    return user
+
+
+def start_staff_session(claims: dict[str, Any]) -> None:
+    kv.set(
+        f"staff-seen:{claims['jti']}",
+        str(int(time.time())),
+        current_app.config["STAFF_IDLE_TIMEOUT"],
+    )
+
+
+def staff_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Require a staff token; with roles, one of them ("clerk", "admin")."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            load_staff(roles)
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate

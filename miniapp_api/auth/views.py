@@ -1,0 +1,1 @@
+"""Auth endpoints (WeChat login, refresh, logout, identity, staff login)."""

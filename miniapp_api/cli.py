@@ -1,0 +1,38 @@
+"""Flask CLI commands: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import Flask
+
+from .extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--scale", default=2000, show_default=True, help="Number of certificates.")
+    @click.option("--seed", default=20261126, show_default=True, help="Random seed.")
+    def seed_demo_command(scale: int, seed: int) -> None:
+        """Create the deterministic demo registry (a second run changes nothing)."""
+        from .demo.seed import seed_demo
+
+        result = seed_demo(scale=scale, seed=seed)
+        if not result.get("created"):
+            click.echo("Demo data already present; nothing changed.")
+        else:
+            click.echo(json.dumps(result, ensure_ascii=False))
+
+    @app.cli.command("demo-info")
+    def demo_info_command() -> None:
+        """Print JSON describing the demo citizens and sample links."""
+        from .demo.info import demo_info
+
+        click.echo(json.dumps(demo_info(), ensure_ascii=False, indent=2))
+
+    @app.cli.command("init-db")
+    def init_db_command() -> None:
+        """Create all tables directly (development shortcut; production uses `db upgrade`)."""
+        db.create_all()
+        click.echo("Tables created.")

@@ -1,0 +1,1 @@
+"""Deterministic demo registry (`flask --app wsgi seed-demo`)."""

@@ -1,0 +1,702 @@
+"""Build a deterministic, realistic demo registry.
+
+Rows are written with bulk Core inserts so that benchmarks can seed 10^5–10^6 certificates.
+Ids are assigned here (after any existing rows) so related rows can point at each other
+without a round trip per row.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, insert, select, text, update
+
+from ..domain import pii
+from ..domain.masking import mask_id_number, mask_phone
+from ..domain.stages import PROJECT_STAGE_CODES, UNIT_STAGE_CODES
+from ..domain.validators import (
+    LICENSE_TYPE_PROPERTY,
+    LICENSE_TYPE_REGISTRATION,
+    format_certificate_number,
+    id_number_check_char,
+    make_license_id,
+)
+from ..extensions import db
+from ..models import (
+    Certificate,
+    ElectronicLicense,
+    Encumbrance,
+    HandoverBlocker,
+    HandoverCase,
+    HandoverStageEvent,
+    HousingProject,
+    Person,
+    ProjectStageEvent,
+    PropertyRight,
+    RealEstateUnit,
+    RightHolder,
+    parent_child,
+)
+from .citizens import CHILD, DEMO_CITIZENS, DemoCitizen
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马胡朱郭何罗高林郑梁谢唐许冯宋韩邓彭曹曾田萧潘袁蔡蒋余于"
+    "杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷黎"
+    "史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉宇浩凯"
+    "健俊帆帅旭宁欣怡梓涵子轩浩然雨桐思远文博志强建国建华海燕春梅秋菊冬梅晓东晓燕丹丹"
+)
+STREETS = [
+    "罗城路",
+    "汨罗江大道",
+    "屈原路",
+    "建设中路",
+    "人民北路",
+    "交通路",
+    "归义街",
+    "新市大道",
+    "高泉路",
+    "天岳路",
+    "白水路",
+    "滨江东路",
+    "龙舟路",
+    "长乐街",
+    "车站路",
+    "德政园路",
+]
+COMMUNITIES = [
+    "屈子花园",
+    "江南明珠苑",
+    "金色阳光小区",
+    "汨水人家",
+    "龙舟嘉园",
+    "桃花苑",
+    "锦绣江南",
+    "香樟园",
+    "东方名都",
+    "书香门第",
+    "怡和苑",
+    "新华佳园",
+    "凤凰城",
+    "滨江花园",
+]
+BANKS = [
+    "中国建设银行汨罗支行",
+    "中国工商银行汨罗支行",
+    "中国农业银行汨罗市支行",
+    "汨罗农村商业银行股份有限公司",
+    "中国银行汨罗支行",
+    "湖南三湘银行岳阳分行",
+]
+COURTS = ["汨罗市人民法院", "岳阳市中级人民法院", "岳阳市岳阳楼区人民法院"]
+USES = [("城镇住宅用地/住宅", 0.82), ("城镇住宅用地/车库", 0.06), ("商服用地/商业服务", 0.12)]
+PROJECTS = [
+    ("友阿悦玺", "湖南友阿置业有限公司", "汨罗市罗城路与屈原路交汇处"),
+    ("欢乐水岸", "汨罗欢乐水岸房地产开发有限公司", "汨罗市滨江东路18号"),
+    ("大汉龙城", "湖南大汉城镇建设有限公司", "汨罗市汨罗江大道南侧"),
+    ("屈子书香苑", "汨罗市城市建设投资有限公司", "汨罗市归义街66号"),
+    ("江畔云庐", "岳阳江畔置业有限公司", "汨罗市新市大道9号"),
+    ("龙舟御景", "汨罗龙舟文旅地产有限公司", "汨罗市龙舟路120号"),
+]
+
+
+def _utc(d: date, hour: int = 9) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
+
+
+@dataclass
+class _Rows:
+    persons: list[dict[str, Any]] = field(default_factory=list)
+    children: list[dict[str, Any]] = field(default_factory=list)
+    units: list[dict[str, Any]] = field(default_factory=list)
+    rights: list[dict[str, Any]] = field(default_factory=list)
+    holders: list[dict[str, Any]] = field(default_factory=list)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+    encumbrances: list[dict[str, Any]] = field(default_factory=list)
+    licenses: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Ids:
+    """Next free id per table, after whatever is already there."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, int] = {}
+
+    def start(self, model: Any) -> None:
+        current = db.session.execute(select(func.max(model.id))).scalar() or 0
+        self._next[model.__tablename__] = current + 1
+
+    def take(self, model: Any) -> int:
+        name = model.__tablename__
+        value = self._next[name]
+        self._next[name] = value + 1
+        return value
+
+
+class DemoBuilder:
+    def __init__(self, scale: int, seed: int) -> None:
+        self.scale = scale
+        self.rng = random.Random(seed)
+        self.rows = _Rows()
+        self.ids = _Ids()
+        for model in (
+            Person,
+            RealEstateUnit,
+            PropertyRight,
+            RightHolder,
+            Certificate,
+            Encumbrance,
+            ElectronicLicense,
+            HousingProject,
+            HandoverCase,
+        ):
+            self.ids.start(model)
+        cfg = current_app.config
+        self.province = cfg["REGISTRY_PROVINCE_ABBR"]
+        self.city = cfg["REGISTRY_CITY"]
+        self.region = cfg["REGISTRY_REGION_CODE"]
+        self.issuer = cfg["REGISTRY_ISSUER_CODE"]
+        self.cert_seq: dict[tuple[int, str], int] = {}
+        self.serial_seq = 100000000 + self.rng.randrange(1000)
+        self.unit_seq = 0
+        self.license_seq = (
+            db.session.execute(select(func.count(ElectronicLicense.id))).scalar() or 0
+        )
+        self.used_id_numbers: set[str] = set()
+        self.person_by_key: dict[str, int] = {}
+        self.people_pool: list[int] = []
+
+    # --- people ----------------------------------------------------------------------
+    def _id_number(self, birth: date) -> str:
+        while True:
+            first17 = f"{self.region}{birth:%Y%m%d}{self.rng.randrange(1000):03d}"
+            value = first17 + id_number_check_char(first17)
+            if value not in self.used_id_numbers:
+                self.used_id_numbers.add(value)
+                return value
+
+    def add_person(self, name: str, id_number: str, phone: str | None = None) -> int:
+        self.used_id_numbers.add(id_number)
+        pid = self.ids.take(Person)
+        self.rows.persons.append(
+            {
+                "id": pid,
+                "name": name,
+                "id_number_enc": pii.encrypt(id_number),
+                "id_number_hash": pii.id_number_hash(id_number),
+                "id_number_masked": mask_id_number(id_number),
+                "birth_date": date(
+                    int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])
+                ),
+                "gender": "M" if int(id_number[16]) % 2 else "F",
+                "phone_enc": pii.encrypt(phone) if phone else None,
+                "phone_masked": mask_phone(phone) if phone else None,
+                "spouse_id": None,
+                "created_at": _utc(date(2020, 1, 1)),
+            }
+        )
+        return pid
+
+    def random_person(self) -> int:
+        birth = date(1950, 1, 1) + timedelta(days=self.rng.randrange(365 * 52))
+        name = self.rng.choice(SURNAMES) + "".join(
+            self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2)))
+        )
+        pid = self.add_person(name, self._id_number(birth), f"139{self.rng.randrange(10**8):08d}")
+        self.people_pool.append(pid)
+        return pid
+
+    def add_demo_citizen(self, citizen: DemoCitizen) -> int:
+        pid = self.add_person(citizen.name, citizen.id_number, citizen.phone or None)
+        self.person_by_key[citizen.key] = pid
+        return pid
+
+    # --- register --------------------------------------------------------------------
+    def _unit_number(self, building: int, room: int) -> str:
+        self.unit_seq += 1
+        zone = 1 + self.unit_seq % 12
+        sub = 1 + (self.unit_seq // 12) % 5
+        parcel = self.unit_seq // 60 + 1
+        return f"{self.region}{zone:03d}{sub:03d}GB{parcel:05d}F{building:04d}{room:04d}"
+
+    def add_unit(
+        self,
+        *,
+        location: str | None = None,
+        project_id: int | None = None,
+        building: int | None = None,
+        room: int | None = None,
+    ) -> int:
+        rng = self.rng
+        use = rng.choices([u for u, _ in USES], weights=[w for _, w in USES])[0]
+        building = building or rng.randrange(1, 30)
+        room = room or rng.choice([101, 102, 201, 202, 301, 502, 801, 1201, 1502, 1802, 2301])
+        if location is None:
+            location = (
+                f"{self.city}{rng.choice(STREETS)}{rng.randrange(1, 400)}号"
+                f"{rng.choice(COMMUNITIES)}{building}栋{room}室"
+            )
+        area = (
+            Decimal(rng.randrange(3500, 16000)) / 100
+            if "住宅" in use
+            else Decimal(rng.randrange(1200, 9000)) / 100
+        )
+        uid = self.ids.take(RealEstateUnit)
+        start = rng.randrange(1995, 2021)
+        self.rows.units.append(
+            {
+                "id": uid,
+                "unit_number": self._unit_number(building, room),
+                "location": location,
+                "use": use,
+                "area_m2": area,
+                "right_type": "国有建设用地使用权/房屋所有权",
+                "right_nature": rng.choice(["出让/市场化商品房", "出让/自建房", "划拨/房改房"]),
+                "land_term": f"{start}年01月01日起{start + 70}年12月31日止",
+                "project_id": project_id,
+                "building": str(building),
+                "room": str(room),
+            }
+        )
+        return uid
+
+    def add_right(
+        self,
+        unit_id: int,
+        holders: list[int],
+        registered: date,
+        co_ownership: str | None = None,
+        current: bool = True,
+    ) -> int:
+        rid = self.ids.take(PropertyRight)
+        if co_ownership is None:
+            co_ownership = "sole" if len(holders) == 1 else self.rng.choice(["joint", "shares"])
+        self.rows.rights.append(
+            {
+                "id": rid,
+                "unit_id": unit_id,
+                "co_ownership": co_ownership,
+                "registered_at": _utc(registered),
+                "current": current,
+            }
+        )
+        for position, pid in enumerate(holders):
+            share = None
+            if co_ownership == "shares":
+                share = "1/2" if len(holders) == 2 else f"1/{len(holders)}"
+            self.rows.holders.append(
+                {
+                    "id": self.ids.take(RightHolder),
+                    "right_id": rid,
+                    "person_id": pid,
+                    "share": share,
+                    "position": position,
+                }
+            )
+        return rid
+
+    def add_certificate(
+        self,
+        right_id: int,
+        issued: date,
+        kind: str = "property",
+        status: str = "valid",
+        org: str | None = None,
+        encumbrance_id: int | None = None,
+    ) -> int:
+        key = (issued.year, kind)
+        self.cert_seq[key] = self.cert_seq.get(key, 0) + 1
+        self.serial_seq += 1
+        cid = self.ids.take(Certificate)
+        self.rows.certificates.append(
+            {
+                "id": cid,
+                "kind": kind,
+                "number": format_certificate_number(
+                    self.province, issued.year, self.city, kind, self.cert_seq[key]
+                ),
+                "print_serial": f"43{self.serial_seq:09d}",
+                "status": status,
+                "right_id": right_id,
+                "encumbrance_id": encumbrance_id,
+                "rights_holder_org": org,
+                "issued_at": _utc(issued, 10),
+                "status_changed_at": None,
+                "status_reason": None,
+                "superseded_by_id": None,
+            }
+        )
+        self.license_seq += 1
+        type_code = LICENSE_TYPE_PROPERTY if kind == "property" else LICENSE_TYPE_REGISTRATION
+        self.rows.licenses.append(
+            {
+                "id": self.ids.take(ElectronicLicense),
+                "certificate_id": cid,
+                "license_id": make_license_id(type_code, self.issuer, self.license_seq),
+                "issued_at": _utc(issued, 10),
+            }
+        )
+        return cid
+
+    def add_encumbrance(
+        self,
+        unit_id: int,
+        kind: str,
+        holder: str,
+        started: date,
+        reason: str | None = None,
+        ended: date | None = None,
+    ) -> int:
+        eid = self.ids.take(Encumbrance)
+        self.rows.encumbrances.append(
+            {
+                "id": eid,
+                "unit_id": unit_id,
+                "kind": kind,
+                "holder": holder,
+                "reason": reason,
+                "started_at": _utc(started),
+                "ended_at": _utc(ended) if ended else None,
+                "release_reason": "债务已清偿" if ended else None,
+            }
+        )
+        return eid
+
+    def mortgage(self, unit_id: int, right_id: int, started: date) -> int:
+        bank = self.rng.choice(BANKS)
+        eid = self.add_encumbrance(unit_id, "mortgage", bank, started, "个人住房贷款抵押")
+        self.add_certificate(right_id, started, kind="registration", org=bank, encumbrance_id=eid)
+        return eid
+
+    def _random_date(self, first_year: int = 2008, last_year: int = 2025) -> date:
+        span = (date(last_year, 12, 31) - date(first_year, 1, 1)).days
+        return date(first_year, 1, 1) + timedelta(days=self.rng.randrange(span))
+
+    # --- scenarios -------------------------------------------------------------------
+    def demo_citizens(self) -> None:
+        for citizen in DEMO_CITIZENS:
+            self.add_demo_citizen(citizen)
+        child = self.add_demo_citizen(CHILD)
+        zhang, li = self.person_by_key["zhang"], self.person_by_key["li"]
+        persons = {row["id"]: row for row in self.rows.persons}
+        persons[zhang]["spouse_id"] = li
+        persons[li]["spouse_id"] = zhang
+        self.rows.children += [
+            {"parent_id": zhang, "child_id": child},
+            {"parent_id": li, "child_id": child},
+        ]
+        k = self.person_by_key
+        # 张建国: a flat alone, and one co-owned with his wife (共同共有).
+        u = self.add_unit(location=f"{self.city}屈原路88号屈子花园3栋1201室")
+        self.add_certificate(self.add_right(u, [k["zhang"]], date(2016, 5, 20)), date(2016, 6, 3))
+        u = self.add_unit(location=f"{self.city}滨江东路16号滨江花园7栋502室")
+        self.add_certificate(
+            self.add_right(u, [k["zhang"], k["li"]], date(2021, 3, 8), "joint"), date(2021, 3, 22)
+        )
+        # 王志强: mortgaged flat.
+        u = self.add_unit(location=f"{self.city}罗城路201号金色阳光小区5栋801室")
+        r = self.add_right(u, [k["wang"]], date(2019, 9, 1))
+        self.add_certificate(r, date(2019, 9, 15))
+        self.mortgage(u, r, date(2019, 9, 20))
+        # 刘芳: one seized, one under objection.
+        u = self.add_unit(location=f"{self.city}人民北路45号东方名都2栋1502室")
+        self.add_certificate(self.add_right(u, [k["liu"]], date(2017, 4, 11)), date(2017, 4, 25))
+        self.add_encumbrance(u, "seizure", COURTS[0], date(2025, 6, 18), "(2025)湘0681执保123号")
+        u = self.add_unit(location=f"{self.city}交通路12号香樟园6栋301室")
+        self.add_certificate(self.add_right(u, [k["liu"]], date(2018, 8, 2)), date(2018, 8, 16))
+        self.add_encumbrance(u, "objection", "陈某某", date(2026, 2, 9), "对权属登记提出异议")
+        # 孙磊: a certificate replaced (换证) and a cancelled one (注销).
+        u = self.add_unit(location=f"{self.city}建设中路9号新华佳园1栋202室")
+        r = self.add_right(u, [k["sun"]], date(2012, 7, 1))
+        old = self.add_certificate(r, date(2012, 7, 10), status="superseded")
+        new = self.add_certificate(r, date(2024, 3, 5))
+        self._supersede(old, new, date(2024, 3, 5))
+        u = self.add_unit(location=f"{self.city}车站路30号怡和苑4栋102室")
+        r = self.add_right(u, [k["sun"]], date(2010, 1, 12), current=False)
+        c = self.add_certificate(r, date(2010, 1, 20), status="cancelled")
+        self._cancel(c, date(2023, 11, 2), "房屋已转让，原证书注销")
+
+    def _supersede(self, old: int, new: int, when: date) -> None:
+        row = next(c for c in self.rows.certificates if c["id"] == old)
+        row.update(
+            status="superseded",
+            superseded_by_id=new,
+            status_changed_at=_utc(when),
+            status_reason="换发新证",
+        )
+
+    def _cancel(self, cid: int, when: date, reason: str) -> None:
+        row = next(c for c in self.rows.certificates if c["id"] == cid)
+        row.update(status="cancelled", status_changed_at=_utc(when), status_reason=reason)
+
+    def registry(self, count: int) -> None:
+        """`count` property certificates for ordinary citizens, with realistic variety."""
+        rng = self.rng
+        made = 0
+        while made < count:
+            holders = [self.random_person()]
+            if rng.random() < 0.3:
+                holders.append(self.random_person())
+                persons = {row["id"]: row for row in self.rows.persons[-2:]}
+                a, b = holders
+                if a in persons and b in persons:
+                    persons[a]["spouse_id"], persons[b]["spouse_id"] = b, a
+            unit = self.add_unit()
+            registered = self._random_date()
+            right = self.add_right(unit, holders, registered)
+            issued = registered + timedelta(days=rng.randrange(3, 20))
+            roll = rng.random()
+            if roll < 0.02:
+                cid = self.add_certificate(right, issued, status="cancelled")
+                self._cancel(cid, issued + timedelta(days=400), "房屋已转让，原证书注销")
+                self.rows.rights[-1]["current"] = False
+            elif roll < 0.04:
+                old = self.add_certificate(right, issued)
+                when = issued + timedelta(days=rng.randrange(200, 2000))
+                new = self.add_certificate(right, min(when, date(2026, 6, 30)))
+                self._supersede(old, new, min(when, date(2026, 6, 30)))
+                made += 1
+            else:
+                self.add_certificate(right, issued)
+                if roll < 0.24:
+                    self.mortgage(unit, right, issued + timedelta(days=rng.randrange(1, 30)))
+                elif roll < 0.26:
+                    self.add_encumbrance(
+                        unit,
+                        "seizure",
+                        rng.choice(COURTS),
+                        issued + timedelta(days=rng.randrange(100, 1500)),
+                        f"({issued.year + 1})湘0681执保{rng.randrange(1, 999)}号",
+                    )
+                elif roll < 0.27:
+                    self.add_encumbrance(
+                        unit,
+                        "objection",
+                        rng.choice(SURNAMES) + "某某",
+                        issued + timedelta(days=rng.randrange(30, 900)),
+                        "利害关系人对登记事项提出异议",
+                    )
+                elif roll < 0.30:
+                    self.add_encumbrance(
+                        unit,
+                        "mortgage",
+                        rng.choice(BANKS),
+                        issued + timedelta(days=10),
+                        ended=issued + timedelta(days=rng.randrange(400, 3000)),
+                    )
+            made += 1
+
+    def flush(self) -> None:
+        rows = self.rows
+        # Self-references are set after all rows exist (a batch may not hold both ends).
+        spouses = [
+            {"id": r["id"], "spouse_id": r["spouse_id"]} for r in rows.persons if r["spouse_id"]
+        ]
+        successors = [
+            {"id": r["id"], "superseded_by_id": r["superseded_by_id"]}
+            for r in rows.certificates
+            if r["superseded_by_id"]
+        ]
+        for r in rows.persons:
+            r["spouse_id"] = None
+        for r in rows.certificates:
+            r["superseded_by_id"] = None
+        for model, data in (
+            (Person, rows.persons),
+            (RealEstateUnit, rows.units),
+            (PropertyRight, rows.rights),
+            (RightHolder, rows.holders),
+            (Encumbrance, rows.encumbrances),
+            (Certificate, rows.certificates),
+            (ElectronicLicense, rows.licenses),
+        ):
+            for chunk in _chunks(data, 5000):
+                db.session.execute(insert(model), chunk)
+        if rows.children:
+            db.session.execute(insert(parent_child), rows.children)
+        if spouses:
+            db.session.execute(update(Person), spouses)
+        if successors:
+            db.session.execute(update(Certificate), successors)
+        self.rows = _Rows()
+
+
+def _chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _handover(builder: DemoBuilder) -> None:
+    """Six 交房即交证 projects with units at every stage, blockers and demo buyers."""
+    rng = builder.rng
+    k = builder.person_by_key
+    project_rows, events, cases, stage_events, blockers = [], [], [], [], []
+    case_certificates: list[tuple[int, int, int]] = []  # (case id, right id, cert placeholder)
+    base_day = date(2025, 3, 1)
+    for index, (name, developer, location) in enumerate(PROJECTS):
+        pid = builder.ids.take(HousingProject)
+        # The first three are fully through the project-level stages; others are behind.
+        reached = [4, 4, 4, 3, 2, 1][index]
+        project_rows.append(
+            {
+                "id": pid,
+                "name": name,
+                "developer": developer,
+                "location": location,
+                "version": 1,
+                "stage": PROJECT_STAGE_CODES[reached - 1],
+                "planned_handover_on": _utc(date(2026, 12, 28) + timedelta(days=30 * index)),
+            }
+        )
+        for s in range(reached):
+            events.append(
+                {
+                    "project_id": pid,
+                    "stage": PROJECT_STAGE_CODES[s],
+                    "reached_at": _utc(base_day + timedelta(days=60 * s + index)),
+                    "note": None,
+                    "actor": "seed",
+                }
+            )
+        if index == 4:
+            blockers.append(
+                {
+                    "project_id": pid,
+                    "case_id": None,
+                    "kind": "construction_mortgage_unreleased",
+                    "authority": rng.choice(BANKS),
+                    "reason": "在建建筑物抵押尚未解除，无法办理首次登记",
+                    "created_at": _utc(date(2026, 8, 3)),
+                }
+            )
+        if index == 5:
+            blockers.append(
+                {
+                    "project_id": pid,
+                    "case_id": None,
+                    "kind": "land_premium_unpaid",
+                    "authority": "汨罗市自然资源局",
+                    "reason": "土地出让金尚未缴清",
+                    "created_at": _utc(date(2026, 7, 1)),
+                }
+            )
+        per_stage = 2 if builder.scale < 200 else 4
+        stages = UNIT_STAGE_CODES if reached == 4 else UNIT_STAGE_CODES[:3]
+        room = 0
+        for stage_index, stage in enumerate(stages):
+            for _ in range(per_stage):
+                room += 1
+                building = 1 + room // 8
+                room_no = 100 * (1 + room % 8) + 1 + room % 2
+                unit = builder.add_unit(
+                    location=f"{location}{name}{building}栋{room_no}室",
+                    project_id=pid,
+                    building=building,
+                    room=room_no,
+                )
+                buyer = builder.random_person()
+                cid = builder.ids.take(HandoverCase)
+                cases.append(
+                    {
+                        "id": cid,
+                        "project_id": pid,
+                        "unit_id": unit,
+                        "contract_number": f"MLWQ{2025}{pid:02d}{room:05d}",
+                        "buyer_id": buyer,
+                        "co_buyer_id": None,
+                        "has_loan": rng.random() < 0.6,
+                        "stage": stage,
+                        "certificate_id": None,
+                        "version": 1,
+                        "created_at": _utc(base_day),
+                        "updated_at": _utc(base_day),
+                    }
+                )
+                for s in range(stage_index + 1):
+                    stage_events.append(
+                        {
+                            "case_id": cid,
+                            "stage": UNIT_STAGE_CODES[s],
+                            "reached_at": _utc(base_day + timedelta(days=240 + 20 * s)),
+                            "note": None,
+                            "actor": "seed",
+                        }
+                    )
+                if stage_index >= UNIT_STAGE_CODES.index("registered"):
+                    issued = base_day + timedelta(days=240 + 20 * 5)
+                    right = builder.add_right(unit, [buyer], base_day + timedelta(days=320))
+                    if stage_index >= UNIT_STAGE_CODES.index("certificate_issued"):
+                        case_certificates.append(
+                            (cid, right, builder.add_certificate(right, issued))
+                        )
+    # Demo buyers: 陈浩 in 友阿悦玺 at 契税缴纳; 周婷 in 欢乐水岸, handed over.
+    for key, project_index, stage in (("chen", 0, "deed_tax"), ("zhou", 1, "handed_over")):
+        target = next(
+            c
+            for c in cases
+            if c["project_id"] == project_rows[project_index]["id"] and c["stage"] == stage
+        )
+        previous_buyer = target["buyer_id"]
+        target["buyer_id"] = k[key]
+        for holder in builder.rows.holders:
+            if holder["person_id"] == previous_buyer:
+                holder["person_id"] = k[key]
+    db.session.execute(insert(HousingProject), project_rows)
+    db.session.execute(insert(ProjectStageEvent), events)
+    builder.flush()
+    for cid, _right, cert in case_certificates:
+        next(c for c in cases if c["id"] == cid)["certificate_id"] = cert
+    db.session.execute(insert(HandoverCase), cases)
+    db.session.execute(insert(HandoverStageEvent), stage_events)
+    if blockers:
+        db.session.execute(insert(HandoverBlocker), blockers)
+
+
+def already_seeded() -> bool:
+    return (
+        db.session.execute(
+            select(HousingProject.id).where(HousingProject.name == PROJECTS[0][0])
+        ).first()
+        is not None
+    )
+
+
+def seed_demo(scale: int = 2000, seed: int = 20261126) -> dict[str, int]:
+    """Seed the demo registry once; a second run changes nothing. Returns row counts."""
+    if already_seeded():
+        return {"created": 0}
+    builder = DemoBuilder(scale, seed)
+    builder.demo_citizens()
+    _handover(builder)
+    builder.registry(scale)
+    builder.flush()
+    _fix_sequences()
+    db.session.commit()
+    return {
+        "created": 1,
+        "persons": db.session.execute(select(func.count(Person.id))).scalar_one(),
+        "certificates": db.session.execute(select(func.count(Certificate.id))).scalar_one(),
+        "projects": db.session.execute(select(func.count(HousingProject.id))).scalar_one(),
+    }
+
+
+def _fix_sequences() -> None:
+    """Explicit ids leave PostgreSQL sequences behind; move them past the data."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for table in db.metadata.sorted_tables:
+        if "id" in table.c and table.c.id.autoincrement and table.c.id.primary_key:
+            # Table names come from our own metadata, not from input.
+            sql = (
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"  # noqa: S608
+            )
+            db.session.execute(text(sql))

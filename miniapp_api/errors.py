@@ -1,0 +1,153 @@
+"""One error shape for the whole API: RFC 9457 problem details with Chinese text.
+
+Domain code raises `Problem(status, code, detail)`; views never build error bodies by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://bdc.example.gov.cn/problems/"
+
+# Default Chinese titles per HTTP status, written for citizens.
+TITLES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求格式不正确"),
+    401: ("unauthorized", "请先登录"),
+    403: ("forbidden", "没有权限进行此操作"),
+    404: ("not_found", "未找到您要访问的内容"),
+    405: ("method_not_allowed", "不支持该请求方式"),
+    409: ("conflict", "数据已被他人修改或已存在，请刷新后重试"),
+    410: ("gone", "该内容已失效"),
+    413: ("payload_too_large", "上传内容过大"),
+    415: ("unsupported_media_type", "不支持的内容类型"),
+    422: ("validation_failed", "填写的信息有误，请检查后重新提交"),
+    423: ("locked", "账号已被临时锁定"),
+    429: ("too_many_requests", "操作过于频繁，请稍后再试"),
+    500: ("internal_error", "系统繁忙，请稍后再试"),
+    502: ("upstream_error", "外部服务暂时不可用，请稍后再试"),
+    503: ("service_unavailable", "服务暂时不可用，请稍后再试"),
+}
+
+
+class Problem(Exception):
+    """An error a client can act on. `code` is stable and machine-readable."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str | None = None,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        default_code, default_title = TITLES.get(status, ("error", "请求未能完成"))
+        self.status = status
+        self.code = code or default_code
+        self.title = title or default_title
+        self.detail = detail or self.title
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+        super().__init__(f"{status} {self.code}: {self.detail}")
+
+
+def problem_response(problem: Problem) -> Response:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+        "code": problem.code,
+        "instance": request.path if request else None,
+        "request_id": getattr(g, "request_id", None),
+    }
+    if problem.errors:
+        body["errors"] = problem.errors
+    body.update(problem.extra)
+    response = Response(
+        json.dumps(body, ensure_ascii=False),
+        status=problem.status,
+        content_type=PROBLEM_CONTENT_TYPE + "; charset=utf-8",
+    )
+    for name, value in problem.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _flatten_messages(messages: Any) -> dict[str, Any]:
+    """webargs nests messages by location ({"json": {"field": [...]}}); citizens see fields."""
+    if not isinstance(messages, dict):
+        return {"_schema": messages}
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict) and location in {
+            "json",
+            "query",
+            "form",
+            "files",
+            "headers",
+            "path",
+            "view_args",
+            "querystring",
+        }:
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def from_http_exception(exc: HTTPException) -> Problem:
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if status == 422 or messages:
+        return Problem(
+            422,
+            "validation_failed",
+            "提交的信息有误，请按提示修改",
+            errors=_flatten_messages(messages or {}),
+        )
+    if status == 429:
+        return Problem(
+            429,
+            "rate_limited",
+            "操作过于频繁，请稍后再试",
+            headers=dict(getattr(exc, "headers", None) or {}),
+        )
+    if status == 405:
+        allowed = exc.get_headers() if hasattr(exc, "get_headers") else []
+        headers = {k: v for k, v in allowed if k.lower() == "allow"}
+        return Problem(405, headers=headers)
+    if status == 413:
+        return Problem(413, "payload_too_large", "上传内容超过大小限制")
+    if status == 400 and "JSON" in (exc.description or ""):
+        return Problem(400, "invalid_json", "请求内容不是有效的 JSON")
+    return Problem(status)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def handle_problem(problem: Problem) -> Response:
+        return problem_response(problem)
+
+    @app.errorhandler(HTTPException)
+    def handle_http(exc: HTTPException) -> Response:
+        return problem_response(from_http_exception(exc))
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception) -> Response:
+        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        from .extensions import db
+
+        db.session.rollback()
+        return problem_response(Problem(500))

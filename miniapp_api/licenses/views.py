@@ -1,0 +1,1 @@
+"""Electronic licenses and annotated copies. — endpoints."""

@@ -1,0 +1,61 @@
+"""SQLAlchemy models. Import from here: `from miniapp_api.models import Person`."""
+
+from .accounts import RefreshToken, StaffUser, WechatAccount
+from .base import UTCDateTime, utcnow
+from .documents import DOCUMENT_KINDS, HousingProof, IssuedDocument, LicenseCopy
+from .handover import (
+    HandoverBlocker,
+    HandoverCase,
+    HandoverStageEvent,
+    HandoverSubscription,
+    HousingProject,
+    NotificationOutbox,
+    ProjectStageEvent,
+)
+from .people import Person, parent_child
+from .registry import (
+    CERTIFICATE_KINDS,
+    CERTIFICATE_STATUSES,
+    CO_OWNERSHIP,
+    ENCUMBRANCE_KINDS,
+    Certificate,
+    ElectronicLicense,
+    Encumbrance,
+    PropertyRight,
+    RealEstateUnit,
+    RightHolder,
+)
+from .system import AuditEvent, KeyValueEntry
+
+__all__ = [
+    "CERTIFICATE_KINDS",
+    "CERTIFICATE_STATUSES",
+    "CO_OWNERSHIP",
+    "DOCUMENT_KINDS",
+    "ENCUMBRANCE_KINDS",
+    "AuditEvent",
+    "Certificate",
+    "ElectronicLicense",
+    "Encumbrance",
+    "HandoverBlocker",
+    "HandoverCase",
+    "HandoverStageEvent",
+    "HandoverSubscription",
+    "HousingProject",
+    "HousingProof",
+    "IssuedDocument",
+    "KeyValueEntry",
+    "LicenseCopy",
+    "NotificationOutbox",
+    "Person",
+    "ProjectStageEvent",
+    "PropertyRight",
+    "RealEstateUnit",
+    "RefreshToken",
+    "RightHolder",
+    "StaffUser",
+    "UTCDateTime",
+    "WechatAccount",
+    "parent_child",
+    "utcnow",
+]

@@ -1,0 +1,133 @@
+"""Request ids, structured JSON logs and security headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import sys
+import time
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request
+
+from .errors import Problem
+
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Anything that looks like an 18-char ID number or a bearer token is scrubbed from log lines.
+_ID_NUMBER_RE = re.compile(r"\b\d{17}[\dXx]\b")
+_TOKEN_RE = re.compile(r"\b(eyJ[\w-]+\.[\w-]+\.[\w-]+|Bearer\s+\S+)")
+
+
+def scrub(text: str) -> str:
+    text = _ID_NUMBER_RE.sub("[id-number]", text)
+    return _TOKEN_RE.sub("[token]", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line; never ID numbers or tokens."""
+
+    _skip = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": scrub(record.getMessage()),
+        }
+        if has_request_context():
+            entry["request_id"] = getattr(g, "request_id", None)
+            entry["method"] = request.method
+            entry["path"] = scrub(request.path)
+        for key, value in record.__dict__.items():
+            if key not in self._skip and not key.startswith("_"):
+                entry[key] = scrub(value) if isinstance(value, str) else value
+        if record.exc_info:
+            entry["exception"] = scrub(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str) -> None:
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        root.setLevel(level)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+# The API and the server-rendered pages only load their own scripts and styles.
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self' "
+    "https://res.wx.qq.com; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'; object-src 'none'"
+)
+# The OpenAPI browser (/api/docs) loads Swagger UI from its CDN.
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data: https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; frame-ancestors 'none'"
+)
+
+JSON_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def init_request_hooks(app: Flask) -> None:
+    log = logging.getLogger("miniapp_api.access")
+
+    @app.before_request
+    def assign_request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(12)
+        g.started = time.perf_counter()
+
+    @app.before_request
+    def check_body() -> None:
+        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            raise Problem(413, "payload_too_large", "上传内容超过大小限制")
+        if request.method not in JSON_METHODS or not request.path.startswith("/api/"):
+            return
+        length = request.content_length or 0
+        ctype = request.mimetype or ""
+        if length == 0 and not request.headers.get("Transfer-Encoding"):
+            return
+        if ctype == "application/json":
+            if length > app.config["MAX_JSON_BYTES"]:
+                raise Problem(413, "payload_too_large", "提交的内容超过大小限制")
+            return
+        if ctype in {"multipart/form-data", "text/csv"}:
+            return  # endpoints that take files check the type themselves
+        raise Problem(
+            415, "unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）"
+        )
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Permissions-Policy", "camera=(self), geolocation=()")
+        csp = DOCS_CSP if request.path.startswith("/api/docs") else CSP
+        response.headers.setdefault("Content-Security-Policy", csp)
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        started = g.get("started")
+        if started is not None and request.path != "/healthz":
+            log.info(
+                "request",
+                extra={
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+        return response

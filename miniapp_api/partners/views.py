@@ -1,0 +1,1 @@
+"""Partner API for banks, developers and agencies. — endpoints."""

@@ -1,0 +1,1 @@
+"""Housing proofs (有房/无房证明). — endpoints."""

@@ -1,0 +1,1 @@
+"""Staff endpoints for certificates and encumbrances."""

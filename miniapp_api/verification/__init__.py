@@ -1,0 +1,7 @@
+"""Certificate and proof verification by QR, number or photo."""
+
+from flask_smorest import Blueprint
+
+bp = Blueprint("verification", __name__, url_prefix="/api/v1", description="证书证明核验")
+
+from . import views  # noqa: E402,F401

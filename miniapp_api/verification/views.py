@@ -1,0 +1,1 @@
+"""Certificate and proof verification by QR, number or photo. — endpoints."""
