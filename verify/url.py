@@ -1,0 +1,99 @@
+"""Token text (RFC 4648 base32, no padding) and verification URLs ``{base}/v/{TOKEN}``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from urllib.parse import urlsplit
+
+from .errors import MalformedToken, TokenTooLarge
+
+__all__ = [
+    "MAX_TOKEN_BYTES",
+    "MAX_TOKEN_TEXT",
+    "QR_ALPHANUMERIC",
+    "extract_token",
+    "qr_url",
+    "text_to_token",
+    "token_from_url",
+    "token_to_text",
+    "token_url",
+]
+
+MAX_TOKEN_BYTES = 1024
+MAX_TOKEN_TEXT = -(-MAX_TOKEN_BYTES * 8 // 5)  # 1639 base32 characters
+_MAX_URL_TEXT = 4096
+QR_ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+_BASE32_RE = re.compile(r"[A-Z2-7]*")
+_VALID_TAIL = {0, 2, 4, 5, 7}  # unpadded base32 lengths modulo 8
+
+
+def token_to_text(token: bytes) -> str:
+    """Upper-case base32 without ``=`` padding."""
+    return base64.b32encode(token).decode("ascii").rstrip("=")
+
+
+def text_to_token(text: str) -> bytes:
+    """Decode token text (either case, no padding).
+
+    Raises :class:`TokenTooLarge` before decoding when the text could hold more
+    than ``MAX_TOKEN_BYTES`` bytes, :class:`MalformedToken` for anything that is
+    not canonical unpadded base32.
+    """
+    if len(text) > MAX_TOKEN_TEXT:
+        raise TokenTooLarge(f"token text longer than {MAX_TOKEN_TEXT} characters")
+    upper = text.upper()
+    if not upper or not _BASE32_RE.fullmatch(upper) or len(upper) % 8 not in _VALID_TAIL:
+        raise MalformedToken("token text is not unpadded base32")
+    try:
+        token = base64.b32decode(upper + "=" * (-len(upper) % 8))
+    except (binascii.Error, ValueError) as exc:
+        raise MalformedToken(f"token text is not base32: {exc}") from exc
+    if token_to_text(token) != upper:  # unused trailing bits must be zero
+        raise MalformedToken("token text is not canonical base32")
+    return token
+
+
+def token_url(base: str, token: bytes | str) -> str:
+    """``{base}/v/{TOKEN}`` for links in pages and messages."""
+    text = token if isinstance(token, str) else token_to_text(token)
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError("base must be an http(s) URL without query or fragment")
+    return f"{base.rstrip('/')}/v/{text}"
+
+
+def qr_url(base: str, token: bytes | str) -> str:
+    """The upper-cased URL that goes into the QR code (QR alphanumeric mode).
+
+    Scheme and host are case-insensitive and the service accepts ``/V/``; a path
+    in ``base`` must then also be served in upper case.
+    """
+    url = token_url(base, token).upper()
+    bad = set(url) - QR_ALPHANUMERIC
+    if bad:
+        raise ValueError(f"URL has characters outside QR alphanumeric mode: {sorted(bad)}")
+    return url
+
+
+def extract_token(url: str) -> str:
+    """Token text (upper case) from a verification URL or from bare token text.
+
+    Accepts ``/v/`` or ``/V/`` as the second-to-last path segment; query and
+    fragment are ignored. The base32 itself is checked by :func:`text_to_token`.
+    """
+    if len(url) > _MAX_URL_TEXT:
+        raise TokenTooLarge("URL too long")
+    url = url.strip()
+    if "/" not in url:
+        return url.upper()
+    segments = urlsplit(url).path.rstrip("/").split("/")
+    if len(segments) < 2 or segments[-2] not in ("v", "V") or not segments[-1]:
+        raise MalformedToken("no /v/{TOKEN} in the URL")
+    return segments[-1].upper()
+
+
+def token_from_url(url: str) -> bytes:
+    """Token bytes from a verification URL or bare token text."""
+    return text_to_token(extract_token(url))
