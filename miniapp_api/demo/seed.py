@@ -695,8 +695,8 @@ def _fix_sequences() -> None:
     for table in db.metadata.sorted_tables:
         if "id" in table.c and table.c.id.autoincrement and table.c.id.primary_key:
             # Table names come from our own metadata, not from input.
-            sql = (
-                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"  # noqa: S608
+            name = table.name
+            next_id = f"COALESCE((SELECT MAX(id) FROM {name}), 0) + 1"  # noqa: S608
+            db.session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), {next_id}, false)")
             )
-            db.session.execute(text(sql))

@@ -426,7 +426,7 @@ class WeChatClient:
     def jssdk_config(
         self, url: str, *, noncestr: str | None = None, timestamp: int | None = None
     ) -> dict[str, Any]:
-        """The values for ``wx.config`` on the page at ``url``: appId, timestamp, nonceStr, signature."""
+        """``wx.config`` values for the page at ``url``: appId, timestamp, nonceStr, signature."""
         nonce = noncestr or "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(16))
         ts = int(self._clock()) if timestamp is None else int(timestamp)
         ticket = self.get_jsapi_ticket()
