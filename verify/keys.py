@@ -222,7 +222,10 @@ class KeySet:
 def _parse_jwk(jwk: Any, *, compromised: bool) -> KeyInfo | None:
     if not isinstance(jwk, Mapping):
         raise ValueError("a JWK must be an object")
-    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519":
+    # In compromised_keys only "kid" is required; "kty"/"crv" default to ours there.
+    kty = jwk.get("kty", "OKP" if compromised else None)
+    crv = jwk.get("crv", "Ed25519" if compromised else None)
+    if kty != "OKP" or crv != "Ed25519":
         return None
     if jwk.get("alg", "EdDSA") != "EdDSA" or jwk.get("use", "sig") != "sig":
         return None
@@ -264,11 +267,11 @@ class KeyStore(ABC):
         :meth:`rotate` is called."""
 
     @abstractmethod
-    def keys(self) -> list[KeyInfo]:
+    def public_keys(self) -> list[KeyInfo]:
         """Public information about every key."""
 
     def keyset(self) -> KeySet:
-        return KeySet(self.keys())
+        return KeySet(self.public_keys())
 
     def jwks(self) -> dict[str, Any]:
         """The JWK Set to publish (see :meth:`KeySet.to_jwks`)."""
@@ -390,7 +393,7 @@ class FileKeyStore(KeyStore):
             self._write_state(state)
             self._cache.pop(kid, None)
 
-    def keys(self) -> list[KeyInfo]:
+    def public_keys(self) -> list[KeyInfo]:
         infos = []
         for kid_hex, entry in self._read_state().items():
             kid = bytes.fromhex(kid_hex)
