@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from .components import (
@@ -15,23 +16,51 @@ from .components import (
     watermark_text,
 )
 from .fonts import FontSet
-from .layout import BLACK, GREY, DocumentTooLong, Line, Page, QRCode, Rect, Text, wrap
+from .layout import (
+    A4_HEIGHT_MM,
+    A4_WIDTH_MM,
+    BLACK,
+    GREY,
+    HINTING_SLACK,
+    DocumentTooLong,
+    Line,
+    Page,
+    QRCode,
+    Rect,
+    Text,
+    wrap,
+)
 from .models import LicenseDocument, ProofDocument, format_area
 
 MARGIN = 18.0
 QR_SIZE = 34.0
+BOTTOM_MARGIN = 14.0
+ANNOTATION_HEIGHT = 52.0
+PROOF_FOOTER_HEIGHT = 48.0
 SEAL_RADIUS = 20.0
-SEAL_REACH = 1.0 + SEAL_RADIUS + 1.0  # below the issuer baseline
-SCALES = (1.0, 0.92, 0.84, 0.76, 0.68)
+SEAL_DROP = 3.0  # seal centre below the issuer name's baseline (covers name and date)
+SEAL_ABOVE = SEAL_RADIUS - SEAL_DROP + 2.0  # room needed above the baseline
+SEAL_BELOW = SEAL_DROP + SEAL_RADIUS + 1.0  # room needed below the baseline
+SCALES = (1.0, 0.92, 0.84, 0.76)
+MAX_HEIGHT = 3 * A4_HEIGHT_MM
 
 
-def _fit(build: Callable[[float], tuple[Page, float, float]]) -> Page:
-    """Build with decreasing type scale until the flowing part fits."""
+def _fit(build: Callable[[float, float], tuple[Page, float, float]]) -> Page:
+    """Fit the flowing content above the fixed bottom block.
+
+    First on A4 with decreasing type scale; content that still does not fit
+    (e.g. a family owning a dozen flats) gets a longer page at the smallest
+    scale rather than an error, up to ``MAX_HEIGHT``.
+    """
     for scale in SCALES:
-        page, bottom, limit = build(scale)
+        page, bottom, limit = build(scale, A4_HEIGHT_MM)
         if bottom <= limit:
             return page
-    raise DocumentTooLong("the document does not fit on one A4 page")
+    height = math.ceil(A4_HEIGHT_MM + bottom - limit)
+    if height > MAX_HEIGHT:
+        raise DocumentTooLong("the document does not fit on three A4 page lengths")
+    page, bottom, limit = build(SCALES[-1], height)
+    return page
 
 
 def _header(page: Page, title: str, subtitle: str) -> float:
@@ -48,11 +77,15 @@ def _annotation_box(
     heading: str,
     lines: list[tuple[str, str]],
     url: str,
-) -> None:
-    """The framed block at the page bottom: key/value lines left, QR right."""
+    value_right: float = A4_WIDTH_MM,
+) -> float:
+    """The framed block at the page bottom: key/value lines left, QR right.
+
+    Returns the x of the divider left of the QR code.
+    """
     left = MARGIN
     right = page.width - MARGIN
-    bottom = page.height - 14.0
+    bottom = page.height - BOTTOM_MARGIN
     page.add(Rect(left, top, right - left, bottom - top, 0.4))
     qr_x = right - QR_SIZE - 4.0
     qr_y = top + 3.0
@@ -63,32 +96,35 @@ def _annotation_box(
     line_h = size * PT * 1.62
     page.add(Text(left + 4.0, top + 7.0, heading, 11, bold=True, color=BLACK))
     key_w = max(fonts.bold.text_width(key + "：", size) for key, _ in lines)
-    value_w = qr_x - 8.0 - (left + 4.0 + key_w)
+    value_w = min(value_right, qr_x - 8.0) - (left + 4.0 + key_w)
     y = top + 7.0 + line_h * 1.25
     for key, value in lines:
         page.add(Text(left + 4.0, y, key + "：", size, bold=True))
         for part in wrap(value, value_w, size, fonts):
             page.add(Text(left + 4.0 + key_w, y, part, size))
             y += line_h
+    return qr_x - 4.0
 
 
-def _issuer(page: Page, fonts: FontSet, y: float, label: str, name: str, when: str) -> None:
-    """Issuer name and date at the right, with the seal over the name."""
-    right = page.width - MARGIN - 4.0
+def _issuer(
+    page: Page, fonts: FontSet, y: float, label: str, name: str, when: str, right: float
+) -> None:
+    """Issuer name and date ending at ``right``, with the seal over them."""
     width = max(fonts.regular.text_width(name, 12), fonts.regular.text_width(when, 11))
     centre = right - width / 2
-    page.add(Text(centre - width / 2, y, label, 12, align="r"))
+    if label:
+        page.add(Text(centre - width / 2, y, label, 12, align="r"))
     page.add(Text(centre, y, name, 12, align="c"))
     page.add(Text(centre, y + 8.0, when, 11, align="c"))
-    page.add(seal(centre, y + 1.0, name, fonts, radius=SEAL_RADIUS))
+    page.add(seal(centre, y + SEAL_DROP, name, fonts, radius=SEAL_RADIUS))
 
 
 def layout_license(doc: LicenseDocument, fonts: FontSet) -> Page:
     """The annotated copy (加注件) of an e-license, one A4 page."""
-    annotation_top = 297.0 - 14.0 - 52.0
 
-    def build(scale: float) -> tuple[Page, float, float]:
-        page = Page(title=f"不动产权证书 {doc.certificate_number}")
+    def build(scale: float, height: float) -> tuple[Page, float, float]:
+        page = Page(height=height, title=f"不动产权证书 {doc.certificate_number}")
+        annotation_top = height - BOTTOM_MARGIN - ANNOTATION_HEIGHT
         y = _header(page, "不动产权证书", f"{doc.registry_name} · 电子证照加注件")
         page.add(Text(MARGIN, y + 6.0, doc.certificate_number, 13 * scale, bold=True, color=BLACK))
         y += 10.0
@@ -109,7 +145,9 @@ def layout_license(doc: LicenseDocument, fonts: FontSet) -> Page:
             ("权利其他状况", "\n".join(doc.other_conditions) or "/"),
         ]
         size = 11.0 * scale
-        table = Table(page, fonts, MARGIN, y, [32.0, page.width - 2 * MARGIN - 32.0], size)
+        table = Table(
+            page, fonts, MARGIN, y, [32.0, page.width - 2 * MARGIN - 32.0], size, pad=2.2 * scale
+        )
         for label, value in rows:
             table.row([label, value], min_height=9.6 * scale, bold=[True, False], align=["c", "l"])
         table.row(
@@ -121,9 +159,17 @@ def layout_license(doc: LicenseDocument, fonts: FontSet) -> Page:
         )
         table.close()
 
-        issuer_y = table.y + 16.0
-        _issuer(page, fonts, issuer_y, "登记机构：", doc.registry_name, fmt_date(doc.issued_on))
-        bottom = issuer_y + SEAL_REACH
+        issuer_y = table.y + SEAL_ABOVE
+        _issuer(
+            page,
+            fonts,
+            issuer_y,
+            "登记机构：",
+            doc.registry_name,
+            fmt_date(doc.issued_on),
+            right=page.width - MARGIN - 4.0,
+        )
+        bottom = issuer_y + SEAL_BELOW
 
         _annotation_box(
             page,
@@ -148,17 +194,17 @@ def layout_license(doc: LicenseDocument, fonts: FontSet) -> Page:
 
 def layout_proof(doc: ProofDocument, fonts: FontSet) -> Page:
     """The housing proof (不动产登记信息查询结果证明), one A4 page."""
-    footer_top = 297.0 - 14.0 - 48.0
 
-    def build(scale: float) -> tuple[Page, float, float]:
-        page = Page(title=f"不动产登记信息查询结果证明 {doc.serial}")
+    def build(scale: float, height: float) -> tuple[Page, float, float]:
+        page = Page(height=height, title=f"不动产登记信息查询结果证明 {doc.serial}")
+        footer_top = height - BOTTOM_MARGIN - PROOF_FOOTER_HEIGHT
         y = _header(page, "不动产登记信息查询结果证明", "（房屋权属证明）")
         page.add(Text(page.width - MARGIN, y + 4.0, f"编号：{doc.serial}", 11 * scale, align="r"))
         y += 8.0
 
         size = 11.0 * scale
         full = page.width - 2 * MARGIN
-        info = Table(page, fonts, MARGIN, y, [32.0, full - 32.0], size)
+        info = Table(page, fonts, MARGIN, y, [32.0, full - 32.0], size, pad=2.2 * scale)
         label = {"bold": [True, False], "align": ["c", "l"], "min_height": 9.0 * scale}
         info.row(["申请人", doc.applicant_name], **label)
         info.row(["证件号码", doc.applicant_id_masked], **label)
@@ -200,7 +246,7 @@ def layout_proof(doc: ProofDocument, fonts: FontSet) -> Page:
                 for i, (location, area, use, number, holders) in enumerate(doc.units, 1)
             ]
             widths = _column_widths(fonts, small, header, rows, full, flexible=1)
-            units = Table(page, fonts, MARGIN, y, widths, small, pad=1.6)
+            units = Table(page, fonts, MARGIN, y, widths, small, pad=1.6 * scale)
             units.row(
                 header,
                 bold=[True] * 6,
@@ -230,10 +276,15 @@ def layout_proof(doc: ProofDocument, fonts: FontSet) -> Page:
                 y += note_h
                 page.add(Text(MARGIN, y, part, note_size, color=GREY))
 
-        issuer_y = y + 18.0
-        _issuer(page, fonts, issuer_y, "出具机构：", doc.registry_name, fmt_datetime(doc.issued_at))
-        bottom = issuer_y + SEAL_REACH
+        bottom = y + 2.0
 
+        # The issuer and its seal sit in the footer, between the facts and the QR.
+        issued = fmt_datetime(doc.issued_at)
+        issuer_w = max(
+            fonts.regular.text_width(doc.registry_name, 12), fonts.regular.text_width(issued, 11)
+        )
+        divider = page.width - MARGIN - QR_SIZE - 8.0
+        issuer_right = divider - 4.0
         _annotation_box(
             page,
             fonts,
@@ -241,12 +292,15 @@ def layout_proof(doc: ProofDocument, fonts: FontSet) -> Page:
             "证明信息",
             [
                 ("证明编号", doc.serial),
-                ("出具时间", fmt_datetime(doc.issued_at)),
+                ("查询结果", result),
+                ("出具时间", issued),
                 ("有效期至", fmt_datetime(doc.valid_until)),
-                ("出具机构", doc.registry_name),
             ],
             doc.verification_url,
+            value_right=issuer_right - max(issuer_w, 2 * SEAL_RADIUS) - 2.0,
         )
+        name_y = footer_top + PROOF_FOOTER_HEIGHT / 2 - SEAL_DROP
+        _issuer(page, fonts, name_y, "", doc.registry_name, issued, right=issuer_right)
         _finish(page, fonts, doc.purpose)
         return page, bottom, footer_top - 2.0
 
@@ -261,14 +315,14 @@ def _column_widths(
     total: float,
     flexible: int,
     pad: float = 1.6,
-    max_share: float = 0.3,
+    max_share: float = 0.36,
 ) -> list[float]:
     """Columns as wide as their longest cell (capped); ``flexible`` takes the rest."""
     widths = []
     for col, title in enumerate(header):
         cells = [title, *(row[col] for row in rows)]
         natural = max(fonts.face(i == 0).text_width(cell, size) for i, cell in enumerate(cells))
-        widths.append(min(natural + 2 * pad + 0.6, total * max_share))
+        widths.append(min(natural / HINTING_SLACK + 2 * pad + 0.6, total * max_share))
     widths[flexible] = 0.0
     widths[flexible] = max(total - sum(widths), total * 0.25)
     overflow = sum(widths) - total

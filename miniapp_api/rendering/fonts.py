@@ -104,26 +104,22 @@ def missing_glyphs(text: str, font: FontFace) -> set[str]:
     }
 
 
-def _collection_faces(path: str) -> list[TTFont]:
-    return list(TTCollection(path, lazy=True).fonts)
-
-
 def _face_name(font: TTFont) -> str:
     return str(font["name"].getDebugName(4) or font["name"].getDebugName(1) or "")
 
 
 def _pick_collection_index(path: str) -> int:
     """Index of the Simplified Chinese face in a collection (0 if unclear)."""
-    faces = _collection_faces(path)
-    names = [_face_name(face) for face in faces]
-    for i, name in enumerate(names):
-        words = name.replace("-", " ").split()
-        if ("SC" in words or "GB" in words) and "Mono" not in words:
-            return i
-    for i, face in enumerate(faces):
-        # OS/2 code page bit 18 = Chinese Simplified (GB2312).
-        if getattr(face["OS/2"], "ulCodePageRange1", 0) & (1 << 18):
-            return i
+    with TTCollection(path, lazy=True) as collection:
+        faces = list(collection.fonts)
+        for i, face in enumerate(faces):
+            words = _face_name(face).replace("-", " ").split()
+            if ("SC" in words or "GB" in words) and "Mono" not in words:
+                return i
+        for i, face in enumerate(faces):
+            # OS/2 code page bit 18 = Chinese Simplified (GB2312).
+            if getattr(face["OS/2"], "ulCodePageRange1", 0) & (1 << 18):
+                return i
     return 0
 
 
