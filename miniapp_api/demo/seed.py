@@ -679,6 +679,10 @@ def seed_demo(scale: int = 2000, seed: int = 20261126) -> dict[str, int]:
     builder.registry(scale)
     builder.flush()
     _fix_sequences()
+    # Every certificate gets its signed QR token (bulk; see domain/documents.py).
+    from ..domain.documents import issue_missing_certificate_documents
+
+    issue_missing_certificate_documents()
     db.session.commit()
     return {
         "created": 1,

@@ -1,0 +1,612 @@
+"""Issuing signed documents: the one code path that creates QR tokens.
+
+Every document that carries a verification QR — property certificates (不动产权证书),
+registration certificates (不动产登记证明), annotated e-license copies (加注件) and housing
+proofs (房屋证明) — is issued through :func:`issue_document`, which computes the content digest
+over the document's canonical fields, signs a token with the active key of :func:`keystore`
+and adds an :class:`IssuedDocument` row to the session (the caller commits).
+
+The digest covers what the registry vouches for when it prints the document, never live
+status (valid/cancelled, encumbrances — those are looked up at verification time) and never
+personal data (holders enter as internal person ids and shares, not names or ID numbers), so
+the public token cannot be used as an oracle to confirm a guessed name.
+
+``issue_certificate`` is the helper for the handover flow (缮证发证): it creates the
+certificate (next official number for the year, unique print serial), its electronic license
+and its signed document in one go.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+import verify
+from verify import DocumentKind, FileKeyStore, KeySet
+
+from ..extensions import db
+from ..models import (
+    Certificate,
+    ElectronicLicense,
+    HousingProof,
+    IssuedDocument,
+    LicenseCopy,
+    PropertyRight,
+    RealEstateUnit,
+    RightHolder,
+)
+from .validators import (
+    LICENSE_TYPE_PROPERTY,
+    LICENSE_TYPE_REGISTRATION,
+    format_certificate_number,
+    make_license_id,
+)
+
+__all__ = [
+    "CERTIFICATE_DOCUMENT_KINDS",
+    "KIND_CODES",
+    "IssuedCertificate",
+    "canonical_fields",
+    "certificate_document_kind",
+    "certificate_fields",
+    "copy_fields",
+    "current_keyset",
+    "document_url",
+    "issue_certificate",
+    "issue_document",
+    "issue_missing_certificate_documents",
+    "keystore",
+    "proof_fields",
+    "qr_png",
+    "qr_svg",
+    "qr_text",
+]
+
+# Our document kinds (IssuedDocument.kind) and the kind codes carried in the token.
+KIND_CODES: dict[str, DocumentKind] = {
+    "property_certificate": DocumentKind.PROPERTY,
+    "registration_certificate": DocumentKind.REGISTRATION,
+    "license_copy": DocumentKind.ELICENSE_COPY,
+    "housing_proof": DocumentKind.HOUSING_PROOF,
+}
+KIND_NAMES: dict[DocumentKind, str] = {code: name for name, code in KIND_CODES.items()}
+CERTIFICATE_DOCUMENT_KINDS = {
+    "property": "property_certificate",
+    "registration": "registration_certificate",
+}
+
+_EXT_STORE = "verify_keystore"
+_EXT_KEYSET = "verify_keyset"
+_keyset_lock = threading.Lock()
+
+
+# --- keys -----------------------------------------------------------------------------------
+def keystore() -> FileKeyStore:
+    """The app's signing key store in ``KEYS_DIR`` (0700 dir, 0600 files).
+
+    A first key is created when the store has no active key. Cached on ``app.extensions``.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = app.extensions.get(_EXT_STORE)
+    if store is None:
+        store = FileKeyStore(app.config["KEYS_DIR"])
+        if not any(k.status is verify.KeyStatus.ACTIVE for k in store.keyset()):
+            store.rotate()
+        app.extensions[_EXT_STORE] = store
+    return store
+
+
+def _state_stamp(store: FileKeyStore) -> tuple[int, int, int]:
+    try:
+        st = os.stat(store.directory / store.STATE_FILE)
+    except FileNotFoundError:
+        return (0, 0, 0)
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def current_keyset() -> KeySet:
+    """The verification key set, cached until ``state.json`` changes (rotation, compromise).
+
+    One ``stat`` per call, so a ``keys rotate``/``keys compromise`` run by another process is
+    seen by every worker at its next request.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = keystore()
+    stamp = _state_stamp(store)
+    cached = app.extensions.get(_EXT_KEYSET)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    with _keyset_lock:
+        stamp = _state_stamp(store)
+        keyset = store.keyset()
+        app.extensions[_EXT_KEYSET] = (stamp, keyset)
+        return keyset
+
+
+class _FixedSigner:
+    """A key store view that always signs with one already-loaded signer (bulk issuing)."""
+
+    def __init__(self, signer: verify.Signer) -> None:
+        self._signer = signer
+
+    def signer(self) -> verify.Signer:
+        return self._signer
+
+
+# --- canonical fields ----------------------------------------------------------------------
+def _ts(value: datetime | None) -> int | None:
+    """Whole UTC seconds (the same on SQLite and PostgreSQL)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return int(value.timestamp())
+
+
+def _area(value: Decimal | float | str | None) -> str | None:
+    if value is None:
+        return None
+    return f"{Decimal(str(value)):.2f}"
+
+
+def _holders_text(holders: Iterable[tuple[int, str | None]]) -> str:
+    """``person_id:share`` in holder order; internal ids, never names or ID numbers."""
+    return ",".join(f"{pid}:{share or ''}" for pid, share in holders)
+
+
+def certificate_fields(
+    *,
+    kind: str,
+    number: str,
+    print_serial: str,
+    issued_at: datetime | None,
+    unit_number: str,
+    location: str,
+    use: str,
+    area_m2: Decimal | float | str | None,
+    right_type: str,
+    right_nature: str,
+    land_term: str | None,
+    co_ownership: str,
+    holders: Sequence[tuple[int, str | None]],
+    rights_holder_org: str | None = None,
+    encumbrance_id: int | None = None,
+) -> dict[str, str | int | None]:
+    """Canonical fields of a certificate from plain values (also used by bulk issuing)."""
+    return {
+        "type": "certificate",
+        "kind": kind,
+        "number": number,
+        "print_serial": print_serial,
+        "issued_at": _ts(issued_at),
+        "unit_number": unit_number,
+        "location": location,
+        "use": use,
+        "area_m2": _area(area_m2),
+        "right_type": right_type,
+        "right_nature": right_nature,
+        "land_term": land_term,
+        "co_ownership": co_ownership,
+        "holders": _holders_text(holders),
+        "rights_holder_org": rights_holder_org,
+        "encumbrance_id": encumbrance_id,
+    }
+
+
+def copy_fields(copy: LicenseCopy) -> dict[str, str | int | None]:
+    """Canonical fields of an annotated e-license copy (加注件)."""
+    license_ = copy.license
+    return {
+        "type": "license_copy",
+        "serial": copy.serial,
+        "license_id": license_.license_id if license_ else None,
+        "certificate_id": license_.certificate_id if license_ else None,
+        "person_id": copy.person_id,
+        "maker": copy.maker,
+        "purpose": copy.purpose,
+        "notes": json.dumps(copy.notes or [], ensure_ascii=False, sort_keys=True),
+        "created_at": _ts(copy.created_at),
+        "valid_until": _ts(copy.valid_until),
+    }
+
+
+def proof_fields(proof: HousingProof) -> dict[str, str | int | None]:
+    """Canonical fields of a housing proof (有房/无房证明): the snapshot as issued."""
+    return {
+        "type": "housing_proof",
+        "serial": proof.serial,
+        "person_id": proof.person_id,
+        "scope": proof.scope,
+        "purpose": proof.purpose,
+        "queried_at": _ts(proof.queried_at),
+        "has_property": int(bool(proof.has_property)),
+        "result": json.dumps(
+            proof.result, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+        ),
+        "issued_at": _ts(proof.issued_at),
+        "valid_until": _ts(proof.valid_until),
+    }
+
+
+def _certificate_orm_fields(cert: Certificate) -> dict[str, str | int | None]:
+    right = cert.right
+    unit = right.unit
+    return certificate_fields(
+        kind=cert.kind,
+        number=cert.number,
+        print_serial=cert.print_serial,
+        issued_at=cert.issued_at,
+        unit_number=unit.unit_number,
+        location=unit.location,
+        use=unit.use,
+        area_m2=unit.area_m2,
+        right_type=unit.right_type,
+        right_nature=unit.right_nature,
+        land_term=unit.land_term,
+        co_ownership=right.co_ownership,
+        holders=[(h.person_id, h.share) for h in sorted(right.holders, key=_holder_order)],
+        rights_holder_org=cert.rights_holder_org,
+        encumbrance_id=cert.encumbrance_id,
+    )
+
+
+def _holder_order(holder: RightHolder) -> tuple[int, int]:
+    return (holder.position or 0, holder.person_id)
+
+
+def canonical_fields(
+    kind: str,
+    *,
+    certificate: Certificate | None = None,
+    copy: LicenseCopy | None = None,
+    proof: HousingProof | None = None,
+) -> dict[str, str | int | None]:
+    """The fields a document's content digest is computed over, for its kind."""
+    if kind in ("property_certificate", "registration_certificate"):
+        if certificate is None:
+            raise ValueError(f"{kind} needs a certificate")
+        return _certificate_orm_fields(certificate)
+    if kind == "license_copy":
+        if copy is None:
+            raise ValueError("license_copy needs a copy")
+        return copy_fields(copy)
+    if kind == "housing_proof":
+        if proof is None:
+            raise ValueError("housing_proof needs a proof")
+        return proof_fields(proof)
+    raise ValueError(f"unknown document kind {kind!r}")
+
+
+def certificate_document_kind(certificate_kind: str) -> str:
+    """``property`` → ``property_certificate``, ``registration`` → ``registration_certificate``."""
+    return CERTIFICATE_DOCUMENT_KINDS[certificate_kind]
+
+
+# --- issuing --------------------------------------------------------------------------------
+def _now(now: datetime | None) -> datetime:
+    return now if now is not None else datetime.now(UTC)
+
+
+def issue_document(
+    kind: str,
+    *,
+    certificate: Certificate | None = None,
+    copy: LicenseCopy | None = None,
+    proof: HousingProof | None = None,
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IssuedDocument:
+    """Sign a token for one document and add its :class:`IssuedDocument` (no commit).
+
+    The linked row must have been flushed (it needs its id and, for certificates, its right,
+    unit and holders). ``expires_at`` becomes the token's ``exp`` (copies and proofs: their
+    valid-until; certificates: none). The number in the token is the certificate number, or
+    the copy's/proof's serial (at most 20 UTF-8 bytes).
+    """
+    if kind not in KIND_CODES:
+        raise ValueError(f"unknown document kind {kind!r}")
+    fields = canonical_fields(kind, certificate=certificate, copy=copy, proof=proof)
+    if certificate is not None:
+        number = certificate.number
+    elif copy is not None:
+        number = copy.serial
+    else:
+        assert proof is not None
+        number = proof.serial
+    issued = _now(now)
+    iat = _ts(issued)
+    assert iat is not None
+    exp = _ts(expires_at)
+    if exp is not None and exp <= iat:
+        raise ValueError("expires_at must be later than the issue time")
+    document_id = verify.new_document_id()
+    digest = verify.content_digest(fields)
+    store = keystore()
+    signer = store.signer()
+    token = verify.issue_token(
+        _FixedSigner(signer),  # type: ignore[arg-type]
+        issuer=current_app.config["REGISTRY_ISSUER_CODE"],
+        kind=KIND_CODES[kind],
+        document_id=document_id,
+        number=number,
+        digest=digest,
+        iat=iat,
+        exp=exp,
+    )
+    doc = IssuedDocument(
+        document_id=document_id,
+        kind=kind,
+        certificate_id=certificate.id if certificate is not None else None,
+        copy_id=copy.id if copy is not None else None,
+        proof_id=proof.id if proof is not None else None,
+        content_digest=digest,
+        token=token,
+        kid=signer.kid.hex(),
+        issued_at=issued,
+        expires_at=expires_at,
+    )
+    if certificate is not None:
+        doc.certificate = certificate
+    db.session.add(doc)
+    return doc
+
+
+def document_url(doc: IssuedDocument | str) -> str:
+    """``{PUBLIC_BASE_URL}/v/{TOKEN}`` for a document (or bare token text)."""
+    token = doc if isinstance(doc, str) else doc.token
+    return verify.token_url(current_app.config["PUBLIC_BASE_URL"], token)
+
+
+def qr_text(url: str) -> str:
+    """What goes into the QR: the URL upper-cased when that is safe (QR alphanumeric mode,
+    a smaller code); scheme and host are case-insensitive and ``/V/`` is served."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path
+    if path.startswith("/v/") and path.count("/") == 2 and not parts.query and not parts.fragment:
+        upper = url.upper()
+        if not set(upper) - verify.url.QR_ALPHANUMERIC:
+            return upper
+    return url
+
+
+def qr_png(url: str, scale: int = 6) -> bytes:
+    """PNG of the QR for a verification URL (``scale`` pixels per module)."""
+    return verify.qr_png(qr_text(url), scale=scale)
+
+
+def qr_svg(url: str, scale: int = 4) -> str:
+    """SVG text (no XML declaration) of the QR for a verification URL."""
+    return verify.qr_svg(qr_text(url), scale=scale)
+
+
+# --- certificates ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IssuedCertificate:
+    certificate: Certificate
+    license: ElectronicLicense
+    document: IssuedDocument
+
+    @property
+    def url(self) -> str:
+        return document_url(self.document)
+
+
+def _next_certificate_number(kind: str, year: int) -> str:
+    cfg = current_app.config
+    province, city = cfg["REGISTRY_PROVINCE_ABBR"], cfg["REGISTRY_CITY"]
+    prefix = format_certificate_number(province, year, city, kind, 0)[: -len("0000000号")]
+    last = db.session.execute(
+        select(func.max(Certificate.number)).where(Certificate.number.like(prefix + "%"))
+    ).scalar()
+    seq = int(last[len(prefix) : len(prefix) + 7]) + 1 if last else 1
+    return format_certificate_number(province, year, city, kind, seq)
+
+
+def _next_print_serial() -> str:
+    province_code = current_app.config["REGISTRY_REGION_CODE"][:2]
+    last = db.session.execute(
+        select(func.max(Certificate.print_serial)).where(
+            Certificate.print_serial.like(province_code + "%")
+        )
+    ).scalar()
+    seq = int(last[2:]) + 1 if last else 100000001
+    return f"{province_code}{seq:09d}"
+
+
+def _next_license_sequence() -> int:
+    return (db.session.execute(select(func.max(ElectronicLicense.id))).scalar() or 0) + 1
+
+
+def issue_certificate(
+    right: PropertyRight,
+    *,
+    kind: str = "property",
+    rights_holder_org: str | None = None,
+    encumbrance_id: int | None = None,
+    now: datetime | None = None,
+    attempts: int = 5,
+) -> IssuedCertificate:
+    """Create a certificate for ``right`` with its e-license and signed document (no commit).
+
+    The number is the next one for the issue year in the official format
+    (``湘(2026)汨罗市不动产权第0000001号``), the print serial the next free one. Each attempt
+    runs in a savepoint, so a concurrent issue that took the same number is retried.
+    """
+    if kind not in CERTIFICATE_DOCUMENT_KINDS:
+        raise ValueError(f"unknown certificate kind {kind!r}")
+    issued = _now(now)
+    type_code = LICENSE_TYPE_PROPERTY if kind == "property" else LICENSE_TYPE_REGISTRATION
+    issuer = current_app.config["REGISTRY_ISSUER_CODE"]
+    db.session.flush()
+    last_error: IntegrityError | None = None
+    for attempt in range(attempts):
+        try:
+            with db.session.begin_nested():
+                cert = Certificate(
+                    kind=kind,
+                    number=_next_certificate_number(kind, issued.year),
+                    print_serial=_next_print_serial(),
+                    status="valid",
+                    right=right,
+                    right_id=right.id,
+                    rights_holder_org=rights_holder_org,
+                    encumbrance_id=encumbrance_id,
+                    issued_at=issued,
+                )
+                db.session.add(cert)
+                db.session.flush()
+                lic = ElectronicLicense(
+                    certificate_id=cert.id,
+                    license_id=make_license_id(
+                        type_code, issuer, _next_license_sequence() + attempt
+                    ),
+                    issued_at=issued,
+                )
+                lic.certificate = cert
+                db.session.add(lic)
+                db.session.flush()
+                doc = issue_document(certificate_document_kind(kind), certificate=cert, now=issued)
+                db.session.flush()
+            return IssuedCertificate(cert, lic, doc)
+        except IntegrityError as exc:  # a concurrent issue took the number/serial; retry
+            last_error = exc
+    assert last_error is not None
+    raise last_error
+
+
+def latest_document_for_certificate(certificate_id: int) -> IssuedDocument | None:
+    return db.session.execute(
+        select(IssuedDocument)
+        .where(IssuedDocument.certificate_id == certificate_id)
+        .order_by(IssuedDocument.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+# --- bulk issuing (seed-demo, imports) ------------------------------------------------------
+def _chunked_ids(ids: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def issue_missing_certificate_documents(
+    *, chunk: int = 5000, now: datetime | None = None, progress: Any = None
+) -> int:
+    """Sign a token for every certificate that has none; bulk Core inserts (no commit).
+
+    Produces exactly what :func:`issue_document` would (same canonical fields, key, claims),
+    at the speed of Ed25519 signing. Returns the number of documents issued.
+    """
+    cfg = current_app.config
+    issuer = cfg["REGISTRY_ISSUER_CODE"]
+    store = keystore()
+    fixed = _FixedSigner(store.signer())
+    kid_hex = fixed.signer().kid.hex()
+    issued = _now(now)
+    iat = _ts(issued)
+    have = select(IssuedDocument.certificate_id).where(IssuedDocument.certificate_id.is_not(None))
+    ids = list(
+        db.session.execute(
+            select(Certificate.id).where(Certificate.id.not_in(have)).order_by(Certificate.id)
+        ).scalars()
+    )
+    cert = Certificate.__table__.c
+    unit = RealEstateUnit.__table__.c
+    right = PropertyRight.__table__.c
+    holder = RightHolder.__table__.c
+    total = 0
+    for batch in _chunked_ids(ids, chunk):
+        rows = db.session.execute(
+            select(
+                cert.id,
+                cert.kind,
+                cert.number,
+                cert.print_serial,
+                cert.issued_at,
+                cert.rights_holder_org,
+                cert.encumbrance_id,
+                cert.right_id,
+                right.co_ownership,
+                unit.unit_number,
+                unit.location,
+                unit.use,
+                unit.area_m2,
+                unit.right_type,
+                unit.right_nature,
+                unit.land_term,
+            )
+            .join(PropertyRight.__table__, right.id == cert.right_id)
+            .join(RealEstateUnit.__table__, unit.id == right.unit_id)
+            .where(cert.id.in_(batch))
+        ).all()
+        right_ids = sorted({r.right_id for r in rows})
+        holders: dict[int, list[tuple[int, int, str | None]]] = {}
+        for h in db.session.execute(
+            select(holder.right_id, holder.position, holder.person_id, holder.share).where(
+                holder.right_id.in_(right_ids)
+            )
+        ):
+            holders.setdefault(h.right_id, []).append((h.position or 0, h.person_id, h.share))
+        docs = []
+        for r in rows:
+            hs = [(pid, share) for _, pid, share in sorted(holders.get(r.right_id, []))]
+            fields = certificate_fields(
+                kind=r.kind,
+                number=r.number,
+                print_serial=r.print_serial,
+                issued_at=r.issued_at,
+                unit_number=r.unit_number,
+                location=r.location,
+                use=r.use,
+                area_m2=r.area_m2,
+                right_type=r.right_type,
+                right_nature=r.right_nature,
+                land_term=r.land_term,
+                co_ownership=r.co_ownership,
+                holders=hs,
+                rights_holder_org=r.rights_holder_org,
+                encumbrance_id=r.encumbrance_id,
+            )
+            document_id = verify.new_document_id()
+            digest = verify.content_digest(fields)
+            token = verify.issue_token(
+                fixed,  # type: ignore[arg-type]
+                issuer=issuer,
+                kind=KIND_CODES[certificate_document_kind(r.kind)],
+                document_id=document_id,
+                number=r.number,
+                digest=digest,
+                iat=iat,
+            )
+            docs.append(
+                {
+                    "document_id": document_id,
+                    "kind": certificate_document_kind(r.kind),
+                    "certificate_id": r.id,
+                    "copy_id": None,
+                    "proof_id": None,
+                    "content_digest": digest,
+                    "token": token,
+                    "kid": kid_hex,
+                    "issued_at": issued,
+                    "expires_at": None,
+                }
+            )
+        if docs:
+            db.session.execute(insert(IssuedDocument), docs)
+        total += len(docs)
+        if progress is not None:
+            progress(total, len(ids))
+    return total
