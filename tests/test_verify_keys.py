@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,15 @@ def test_file_store_permissions_and_persistence(tmp_path: Path) -> None:
     assert again.signer().kid == kid == store.signer().kid
     token = issue(again)
     assert check_token(token, store.keyset(), NOW).ok
+
+
+def test_ensure_active_creates_one_key_across_workers(tmp_path: Path) -> None:
+    directory = tmp_path / "keys"
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        kids = list(pool.map(lambda _: FileKeyStore(directory).ensure_active(), range(8)))
+    assert len(set(kids)) == 1
+    assert [k.kid for k in FileKeyStore(directory).public_keys()] == kids[:1]
+    assert FileKeyStore(directory).ensure_active() == kids[0]
 
 
 def test_existing_directory_is_tightened(tmp_path: Path) -> None:

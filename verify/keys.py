@@ -270,6 +270,13 @@ class KeyStore(ABC):
     def public_keys(self) -> list[KeyInfo]:
         """Public information about every key."""
 
+    def ensure_active(self) -> bytes:
+        """Kid of the active key, creating one first if there is none."""
+        try:
+            return self.signer().kid
+        except NoActiveKeyError:
+            return self.rotate()
+
     def keyset(self) -> KeySet:
         return KeySet(self.public_keys())
 
@@ -367,22 +374,33 @@ class FileKeyStore(KeyStore):
 
     def rotate(self) -> bytes:
         with self._locked():
-            state = self._read_state()
-            key = Ed25519PrivateKey.generate()
-            new = Ed25519Signer(key)
-            pem = key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-            self._write_private(f"{new.kid.hex()}.pem", pem, replace=False)
-            for entry in state.values():
-                if entry.get("status") == KeyStatus.ACTIVE:
-                    entry["status"] = str(KeyStatus.RETIRED)
-            state[new.kid.hex()] = {"status": str(KeyStatus.ACTIVE), "created": int(time.time())}
-            self._write_state(state)
-            self._cache[new.kid] = new
-            return new.kid
+            return self._rotate_locked()
+
+    def ensure_active(self) -> bytes:
+        # Under the lock, so that workers starting together create only one key.
+        with self._locked():
+            try:
+                return self.signer().kid
+            except NoActiveKeyError:
+                return self._rotate_locked()
+
+    def _rotate_locked(self) -> bytes:
+        state = self._read_state()
+        key = Ed25519PrivateKey.generate()
+        new = Ed25519Signer(key)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        self._write_private(f"{new.kid.hex()}.pem", pem, replace=False)
+        for entry in state.values():
+            if entry.get("status") == KeyStatus.ACTIVE:
+                entry["status"] = str(KeyStatus.RETIRED)
+        state[new.kid.hex()] = {"status": str(KeyStatus.ACTIVE), "created": int(time.time())}
+        self._write_state(state)
+        self._cache[new.kid] = new
+        return new.kid
 
     def mark_compromised(self, kid: bytes) -> None:
         with self._locked():
