@@ -109,6 +109,7 @@ def test_cli_input_and_key_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
     junk = tmp_path / "junk.jpg"
     junk.write_bytes(b"not an image")
     assert main([str(junk), "--keys", JWKS]) == EXIT_NO_TOKEN
+    assert main([str(tmp_path / "missing.jpg"), "--keys", JWKS]) == EXIT_NO_TOKEN
     assert main([v["url"], "--keys", str(tmp_path / "missing.json")]) == EXIT_NO_KEYS
     bad = tmp_path / "bad.json"
     bad.write_text('{"keys": {}}')

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import urllib.request
@@ -35,6 +36,7 @@ EXIT_NO_TOKEN = 10
 EXIT_NO_KEYS = 11
 MAX_JWKS_BYTES = 1 << 20
 _CST = timezone(timedelta(hours=8), "UTC+8")
+_BASE32 = re.compile(r"[A-Za-z2-7]+")
 
 REASON_TEXT: dict[Reason, tuple[str, str]] = {
     Reason.VALID: (
@@ -63,6 +65,8 @@ REASON_TEXT: dict[Reason, tuple[str, str]] = {
 def load_jwks(source: str) -> KeySet:
     """Key set from a JWKS file path or an http(s) URL."""
     if source.startswith(("http://", "https://")):
+        if source.startswith("http://"):
+            print("警告 Warning: key set fetched over plain HTTP", file=sys.stderr)
         with urllib.request.urlopen(source, timeout=10) as resp:  # noqa: S310 - scheme checked
             data = resp.read(MAX_JWKS_BYTES + 1)
     else:
@@ -80,7 +84,9 @@ def token_candidates(source: str) -> list[str]:
             texts = read_qr(fh.read())
         # Prefer texts that look like verification links.
         return sorted(texts, key=lambda t: "/V/" not in t.upper())
-    return [source]
+    if "://" in source or "/V/" in source.upper() or _BASE32.fullmatch(source.strip()):
+        return [source]
+    raise FileNotFoundError(f"no such image file: {source}")
 
 
 def _time(ts: int | None) -> str:

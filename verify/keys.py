@@ -230,6 +230,8 @@ def _parse_jwk(jwk: Any, *, compromised: bool) -> KeyInfo | None:
     if jwk.get("alg", "EdDSA") != "EdDSA" or jwk.get("use", "sig") != "sig":
         return None
     ops = jwk.get("key_ops")
+    if ops is not None and not isinstance(ops, list):
+        raise ValueError("'key_ops' must be an array")
     if ops is not None and "verify" not in ops and not compromised:
         return None
     kid = b64url_decode(jwk.get("kid", ""))
