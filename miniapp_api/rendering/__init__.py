@@ -98,17 +98,21 @@ def render_proof_pdf(doc: ProofDocument) -> bytes:
     return _pdf.render_page(page, get_fonts(), author=doc.registry_name)
 
 
-# Characters of the fixed labels, converted for the PDF fonts by ``warm_up``.
-_FIXED_TEXT = (
-    "不动产权证书电子证照加注件权利人共有情况坐落单元号类型性质用途面积使用期限其他状况附记"
-    "登记机构：加注信息制作者时间事由有效期截止标识编号扫描二维码核验真伪仅供办理专用章"
-    "查询结果证明房屋属（）申请件号码范围个人家庭成员时点有无经截至本名下的共处详见下表。"
-    "序坐落㎡权证依据簿记载出具不含信息心可及现势态右方年月日0123456789:、，"
-)
+def warm_up(registry_name: str | None = None) -> None:
+    """Load fonts and fill the caches; call once per process at start-up.
 
+    Lays out sample documents (every fixed label, digits, ASCII) and converts
+    their glyphs for the PDF fonts; with ``registry_name`` the seal of that
+    registry is also pre-drawn for the PNG output.  Takes about a second.
+    """
+    from . import samples
 
-def warm_up() -> None:
-    """Resolve fonts and convert the glyphs of the fixed labels (call at start-up)."""
+    name = registry_name or samples.REGISTRY
     fonts = get_fonts()
-    warm_glyphs(fonts.regular, _FIXED_TEXT)
-    warm_glyphs(fonts.bold, _FIXED_TEXT)
+    render_license_pdf(samples.sample_license(name))
+    render_proof_pdf(samples.sample_proof(name, has_property=True))
+    render_proof_pdf(samples.sample_proof(name, has_property=False))
+    if registry_name:
+        render_license_png(samples.sample_license(name))
+    for face in (fonts.regular, fonts.bold):
+        warm_glyphs(face, samples.ASCII_RANGE)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from .fonts import FontSet
 from .layout import Group, Line, Page, Polygon, QRCode, Rect, Ring, Text
 from .pdf_fonts import build_subset_font
 from .png import qr_image
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 QR_MODULE_PX = 8  # pixels per module of the embedded QR image (sharp when extracted)
 _FAMILIES = {False: "cjk", True: "cjk-bold"}
@@ -47,6 +49,8 @@ def _group(pdf: FPDF, fonts: FontSet, group: Group) -> None:
 
 def render_page(page: Page, fonts: FontSet, author: str = "") -> bytes:
     """Draw the page into a one-page PDF and return its bytes."""
+    from fpdf import FPDF  # imported on first use: fpdf2 takes ~0.3 s to import
+
     pdf = FPDF(unit="mm", format=(page.width, page.height))
     pdf.set_auto_page_break(False)
     pdf.set_margin(0)
@@ -63,6 +67,11 @@ def render_page(page: Page, fonts: FontSet, author: str = "") -> bytes:
             path = Path(tmp) / f"{family}.ttf"
             path.write_bytes(build_subset_font(fonts.face(bold), chars))
             pdf.add_font(family, "", path)
+            # fpdf2 subsets and re-saves the font at output; our glyphs carry
+            # their bounds, so skip decompiling and recompiling every outline.
+            ttfont = getattr(pdf.fonts.get(family), "ttfont", None)
+            if ttfont is not None:
+                ttfont.recalcBBoxes = False
         pdf.add_page()
         for op in page.ops:
             if isinstance(op, Text):

@@ -10,6 +10,10 @@ to a standalone TrueType outline (cubic -> quadratic, max error 1 unit of
 holding only the characters of that document (a few hundred glyphs) and give
 that to fpdf2, which subsets and embeds it in a few tens of milliseconds.
 The text in the PDF stays real text: fpdf2 writes a ToUnicode map.
+
+Glyphs are cached in compiled (binary ``glyf``) form with their bounds, and
+both our font and fpdf2's copy of it are saved with ``recalcBBoxes`` off,
+so no glyph outline is decompiled or recompiled per document.
 """
 
 from __future__ import annotations
@@ -17,16 +21,25 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
-from fontTools.ttLib import TTFont
+from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
 from .fonts import FontFace
 
 MAX_CACHED_GLYPHS = 30_000
+
+
+class CachedGlyph(NamedTuple):
+    data: bytes  # compiled glyf entry (bounds included)
+    advance: int
+    bounds: tuple[int, int, int, int]  # xMin, yMin, xMax, yMax
+    points: int
+    contours: int
 
 
 class _GlyphSource:
@@ -38,10 +51,10 @@ class _GlyphSource:
         self.font = TTFont(face.path, fontNumber=face.index if is_collection else -1, lazy=True)
         self.glyph_set = self.font.getGlyphSet()
         self.hmtx = self.font["hmtx"].metrics
-        self.glyphs: dict[str, tuple[Glyph, int]] = {}
+        self.glyphs: dict[str, CachedGlyph] = {}
         self.lock = threading.Lock()
 
-    def glyph(self, name: str) -> tuple[Glyph, int]:
+    def glyph(self, name: str) -> CachedGlyph:
         cached = self.glyphs.get(name)
         if cached is not None:
             return cached
@@ -52,7 +65,17 @@ class _GlyphSource:
                     self.glyphs.clear()
                 pen = TTGlyphPen(None)
                 self.glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
-                cached = (pen.glyph(), self.hmtx[name][0])
+                glyph = pen.glyph()
+                glyph.recalcBounds(None)
+                bounds = (
+                    (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax)
+                    if glyph.numberOfContours
+                    else (0, 0, 0, 0)
+                )
+                data = glyph.compile(None, recalcBBoxes=False)
+                contours = max(glyph.numberOfContours, 0)
+                points = len(glyph.coordinates) if contours else 0
+                cached = CachedGlyph(data, self.hmtx[name][0], bounds, points, contours)
                 self.glyphs[name] = cached
         return cached
 
@@ -86,26 +109,38 @@ def build_subset_font(face: FontFace, chars: Iterable[str]) -> bytes:
     """
     source = _source(face)
     order = [".notdef"]
-    glyphs = {".notdef": source.glyph(".notdef")[0]}
-    metrics = {".notdef": (source.glyph(".notdef")[1], 0)}
+    cached = {".notdef": source.glyph(".notdef")}
     cmap: dict[int, str] = {}
     for char in sorted(set(chars)):
         name = face.cmap.get(ord(char))
         if name is None:
             continue
         cmap[ord(char)] = name
-        if name not in glyphs:
-            glyph, advance = source.glyph(name)
-            glyphs[name] = glyph
-            metrics[name] = (advance, 0)  # lsb is recomputed from glyph bounds
+        if name not in cached:
+            cached[name] = source.glyph(name)
             order.append(name)
 
     builder = FontBuilder(face.units_per_em, isTTF=True)
+    font = builder.font
+    font.recalcBBoxes = False  # glyph bounds are cached with the glyphs
     builder.setupGlyphOrder(order)
     builder.setupCharacterMap(cmap)
-    builder.setupGlyf(glyphs)
-    builder.setupHorizontalMetrics(metrics)
+    glyf = newTable("glyf")
+    glyf.glyphs = {name: Glyph(glyph.data) for name, glyph in cached.items()}
+    glyf.glyphOrder = order
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+    builder.setupHorizontalMetrics(
+        {name: (glyph.advance, glyph.bounds[0]) for name, glyph in cached.items()}
+    )
     builder.setupHorizontalHeader(ascent=face.ascent, descent=face.descent)
+    inked = [glyph.bounds for glyph in cached.values() if glyph.bounds != (0, 0, 0, 0)]
+    head = font["head"]
+    if inked:
+        head.xMin = min(b[0] for b in inked)
+        head.yMin = min(b[1] for b in inked)
+        head.xMax = max(b[2] for b in inked)
+        head.yMax = max(b[3] for b in inked)
     family = face.name.replace(" ", "") or "CJK"
     builder.setupNameTable({"familyName": family, "styleName": "Regular", "psName": family})
     builder.setupOS2(
@@ -115,8 +150,12 @@ def build_subset_font(face: FontFace, chars: Iterable[str]) -> bytes:
         usWinDescent=-face.descent,
     )
     builder.setupPost()
+    builder.setupMaxp()
+    maxp = font["maxp"]  # not recalculated on save (recalcBBoxes is off)
+    maxp.maxPoints = max(glyph.points for glyph in cached.values())
+    maxp.maxContours = max(glyph.contours for glyph in cached.values())
     out = io.BytesIO()
-    builder.save(out)
+    font.save(out)
     return out.getvalue()
 
 
