@@ -154,6 +154,11 @@ def test_png_dpi_parameter_sets_resolution() -> None:
     assert image.size == (827, 1169)
 
 
+def test_png_dpi_outside_the_sane_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="dpi"):
+        render_license_png(LICENSE, dpi=2000)
+
+
 @pytest.mark.parametrize("key", DOCS)
 def test_pdf_is_one_a4_page(pdfs: dict[str, pypdf.PdfReader], key: str) -> None:
     assert len(pdfs[key].pages) == 1
@@ -329,6 +334,8 @@ def test_document_models_validate_and_freeze() -> None:
         replace(LICENSE, area_m2="八十")
     with pytest.raises(ValueError, match="has_property"):
         replace(PROOF_NONE, has_property=True)
+    with pytest.raises(ValueError, match="family"):
+        replace(PROOF_NONE, family_members=PROOF_HAS.family_members)
 
 
 def test_font_lookup_fails_with_install_hint() -> None:

@@ -27,6 +27,14 @@ from .models import FamilyMember, Holder, LicenseDocument, ProofDocument, Proper
 from .pdf_fonts import warm_glyphs
 
 DEFAULT_DPI = 150
+MIN_DPI, MAX_DPI = 50, 400
+
+
+def _check_dpi(dpi: float) -> float:
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise ValueError(f"dpi must be between {MIN_DPI} and {MAX_DPI}")
+    return dpi
+
 
 __all__ = [
     "DEFAULT_DPI",
@@ -76,6 +84,7 @@ def proof_page(doc: ProofDocument) -> Page:
 
 def render_license_png(doc: LicenseDocument, dpi: float = DEFAULT_DPI) -> bytes:
     """The annotated e-license copy as an A4 PNG."""
+    _check_dpi(dpi)
     page = license_page(doc)
     return _png.encode_png(_png.render_page(page, get_fonts(), dpi), dpi)
 
@@ -88,6 +97,7 @@ def render_license_pdf(doc: LicenseDocument) -> bytes:
 
 def render_proof_png(doc: ProofDocument, dpi: float = DEFAULT_DPI) -> bytes:
     """The housing proof as an A4 PNG."""
+    _check_dpi(dpi)
     page = proof_page(doc)
     return _png.encode_png(_png.render_page(page, get_fonts(), dpi), dpi)
 

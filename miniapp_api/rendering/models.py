@@ -153,6 +153,8 @@ class ProofDocument:
         object.__setattr__(self, "units", tuple(units))
         if self.scope not in PROOF_SCOPES:
             raise ValueError(f"scope must be one of {PROOF_SCOPES}")
+        if self.scope == "个人" and self.family_members:
+            raise ValueError("a 个人 proof has no family members")
         if self.has_property != bool(self.units):
             raise ValueError("has_property must be True exactly when units are given")
         _require_text(

@@ -15,6 +15,8 @@ _ANCHORS = {"l": "ls", "c": "ms", "r": "rs"}
 SUPERSAMPLE = 3  # for groups with rings/polygons (the seal): smooth edges
 
 
+# Font objects are shared by threads: with the GIL, Pillow never uses one
+# FT_Face from two threads at once (free-threaded builds lock per font).
 @functools.lru_cache(maxsize=64)
 def _pil_font(path: str, index: int, size_px: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size_px, index=index, layout_engine=ImageFont.Layout.BASIC)
@@ -58,7 +60,7 @@ def _draw_mask_text(
         )
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)  # a full-page watermark mask is ~2 MB at 150 dpi
 def _group_mask(group: Group, fonts: FontSet, dpi: float) -> tuple[Image.Image, int, int]:
     """The group's coverage as an L mask (opacity applied) and its page position."""
     px = dpi / 25.4
