@@ -61,11 +61,12 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from . import auth, handover, licenses, partners, proofs, staff, verification
+    from . import auth, handover, licenses, partners, proofs, staff, verification, webapp
     from .extensions import api
     from .ops import bp as ops_bp
 
     app.register_blueprint(ops_bp)
+    app.register_blueprint(webapp.bp)
     for module in (auth, verification, proofs, licenses, handover, staff, partners):
         api.register_blueprint(module.bp)
     pages = getattr(verification, "pages", None)
