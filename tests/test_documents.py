@@ -73,18 +73,20 @@ def test_issue_certificate_creates_number_serial_license_and_token(app):
     first = documents.issue_certificate(right, now=now)
     second = documents.issue_certificate(right, now=now)
     db.session.commit()
-    for issued in (first, second):
-        assert is_valid_certificate_number(issued.certificate.number)
-        assert is_valid_print_serial(issued.certificate.print_serial)
-        assert is_valid_license_id(issued.license.license_id)
-        assert issued.document.certificate_id == issued.certificate.id
-        assert issued.document.kind == "property_certificate"
-        assert _verdict(issued.document.token).ok
-    assert first.certificate.number.startswith("湘(2026)汨罗市不动产权第")
-    seq = [int(re.search(r"第(\d{7})号", i.certificate.number)[1]) for i in (first, second)]
+    for cert in (first, second):
+        doc = documents.certificate_document(cert)
+        assert is_valid_certificate_number(cert.number)
+        assert is_valid_print_serial(cert.print_serial)
+        assert is_valid_license_id(cert.license.license_id)
+        assert doc.certificate_id == cert.id
+        assert doc.kind == "property_certificate"
+        assert _verdict(doc.token).ok
+    assert first.number.startswith("湘(2026)汨罗市不动产权第")
+    seq = [int(re.search(r"第(\d{7})号", c.number)[1]) for c in (first, second)]
     assert seq[1] == seq[0] + 1
-    assert int(second.certificate.print_serial) == int(first.certificate.print_serial) + 1
-    assert first.url == f"https://bdc.example.gov.cn/v/{first.document.token}"
+    assert int(second.print_serial) == int(first.print_serial) + 1
+    doc = documents.certificate_document(first)
+    assert documents.document_url(doc) == f"https://bdc.example.gov.cn/v/{doc.token}"
 
 
 def test_issue_document_does_not_commit(app):

@@ -22,7 +22,6 @@ import json
 import os
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -55,8 +54,8 @@ from .validators import (
 __all__ = [
     "CERTIFICATE_DOCUMENT_KINDS",
     "KIND_CODES",
-    "IssuedCertificate",
     "canonical_fields",
+    "certificate_document",
     "certificate_document_kind",
     "certificate_fields",
     "copy_fields",
@@ -66,6 +65,7 @@ __all__ = [
     "issue_document",
     "issue_missing_certificate_documents",
     "keystore",
+    "latest_document_for_certificate",
     "proof_fields",
     "qr_png",
     "qr_svg",
@@ -392,17 +392,6 @@ def qr_svg(url: str, scale: int = 4) -> str:
 
 
 # --- certificates ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class IssuedCertificate:
-    certificate: Certificate
-    license: ElectronicLicense
-    document: IssuedDocument
-
-    @property
-    def url(self) -> str:
-        return document_url(self.document)
-
-
 def _next_certificate_number(kind: str, year: int) -> str:
     cfg = current_app.config
     province, city = cfg["REGISTRY_PROVINCE_ABBR"], cfg["REGISTRY_CITY"]
@@ -435,18 +424,22 @@ def issue_certificate(
     kind: str = "property",
     rights_holder_org: str | None = None,
     encumbrance_id: int | None = None,
+    issued_at: datetime | None = None,
     now: datetime | None = None,
     attempts: int = 5,
-) -> IssuedCertificate:
+) -> Certificate:
     """Create a certificate for ``right`` with its e-license and signed document (no commit).
 
     The number is the next one for the issue year in the official format
     (``湘(2026)汨罗市不动产权第0000001号``), the print serial the next free one. Each attempt
     runs in a savepoint, so a concurrent issue that took the same number is retried.
+    Returns the certificate; ``certificate.license`` is its e-license and
+    :func:`certificate_document` its signed document (``document_url`` gives the QR link).
+    ``issued_at`` and ``now`` are synonyms (the issue time; default: now).
     """
     if kind not in CERTIFICATE_DOCUMENT_KINDS:
         raise ValueError(f"unknown certificate kind {kind!r}")
-    issued = _now(now)
+    issued = _now(issued_at or now)
     type_code = LICENSE_TYPE_PROPERTY if kind == "property" else LICENSE_TYPE_REGISTRATION
     issuer = current_app.config["REGISTRY_ISSUER_CODE"]
     db.session.flush()
@@ -477,9 +470,9 @@ def issue_certificate(
                 lic.certificate = cert
                 db.session.add(lic)
                 db.session.flush()
-                doc = issue_document(certificate_document_kind(kind), certificate=cert, now=issued)
+                issue_document(certificate_document_kind(kind), certificate=cert, now=issued)
                 db.session.flush()
-            return IssuedCertificate(cert, lic, doc)
+            return cert
         except IntegrityError as exc:  # a concurrent issue took the number/serial; retry
             last_error = exc
     assert last_error is not None
@@ -487,12 +480,19 @@ def issue_certificate(
 
 
 def latest_document_for_certificate(certificate_id: int) -> IssuedDocument | None:
+    """The most recently issued signed document of a certificate (None if never issued)."""
+    db.session.flush()
     return db.session.execute(
         select(IssuedDocument)
         .where(IssuedDocument.certificate_id == certificate_id)
         .order_by(IssuedDocument.id.desc())
         .limit(1)
     ).scalar_one_or_none()
+
+
+def certificate_document(certificate: Certificate) -> IssuedDocument | None:
+    """The signed document of a certificate (the latest, if it was ever re-issued)."""
+    return latest_document_for_certificate(certificate.id)
 
 
 # --- bulk issuing (seed-demo, imports) ------------------------------------------------------
