@@ -1,1 +1,123 @@
-"""Housing proofs (有房/无房证明). — endpoints."""
+"""Housing proofs (有房/无房证明) — endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g
+
+from .. import downloads
+from ..auth.guards import citizen_required
+from ..domain import audit
+from ..extensions import db, limiter
+from . import bp, service
+from .schemas import DownloadLinksSchema, HousingProofRequestSchema, HousingProofSchema
+
+BEARER = [{"bearerAuth": []}]
+PROOF_PATH = "/me/housing-proofs/<string:proof_id>"
+_FILE_DOC = {
+    "responses": {
+        "200": {
+            "description": "文书文件（inline，中文文件名见 Content-Disposition 的 filename*）",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        "304": {"description": "If-None-Match 与 ETag 相同：文书未变化"},
+        "404": {"description": "不存在或不属于本人"},
+    }
+}
+
+
+def issue_limit() -> str:
+    return "30 per minute"
+
+
+def account_key() -> str:
+    return f"account:{g.account.id}"
+
+
+@bp.post("/me/housing-proofs")
+@citizen_required
+@limiter.limit(issue_limit, key_func=account_key)
+@bp.arguments(HousingProofRequestSchema)
+@bp.response(201, HousingProofSchema)
+@bp.alt_response(422, description="查询范围或事由不符合要求")
+@bp.doc(
+    summary="开具房屋证明",
+    description="查询本登记机构的登记簿（个人：本人；家庭：本人、登记簿记载的配偶和未成年子女），"
+    "出具有房（逐套列明）或无房证明：证明编号、查询时点、出具时间、有效期（30 天，购房资格审核"
+    "和贷款 15 天）和核验链接。返回中含 download_links（无需登录头的短时下载链接）。",
+    security=BEARER,
+)
+def issue_proof(data: dict[str, Any]) -> dict[str, Any]:
+    proof = service.issue_proof(g.person, data["scope"], data["purpose"])
+    links = downloads.links_for("housing_proof", proof.public_id, g.account.id)
+    return service.proof_dict(proof, links=links)
+
+
+@bp.get("/me/housing-proofs")
+@citizen_required
+@bp.response(200, HousingProofSchema(many=True))
+@bp.doc(summary="我的房屋证明", description="本人开具的房屋证明，新的在前。", security=BEARER)
+def list_proofs() -> list[dict[str, Any]]:
+    proofs = service.list_proofs(g.person)
+    db.session.commit()
+    return [service.proof_dict(p) for p in proofs]
+
+
+@bp.get(PROOF_PATH)
+@citizen_required
+@bp.response(200, HousingProofSchema)
+@bp.alt_response(404, description="不存在或不属于本人")
+@bp.doc(summary="房屋证明详情（含短时下载链接）", security=BEARER)
+def get_proof(proof_id: str) -> dict[str, Any]:
+    proof = service.get_proof(g.person, proof_id)
+    audit.record("housing_proof.view", object_type="housing_proof", object_id=proof.public_id)
+    db.session.commit()
+    links = downloads.links_for("housing_proof", proof.public_id, g.account.id)
+    return service.proof_dict(proof, links=links)
+
+
+@bp.post(PROOF_PATH + "/download-links")
+@citizen_required
+@bp.response(200, DownloadLinksSchema)
+@bp.alt_response(404, description="不存在或不属于本人")
+@bp.doc(
+    summary="获取房屋证明下载链接",
+    description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头。",
+    security=BEARER,
+)
+def proof_links(proof_id: str) -> dict[str, Any]:
+    proof = service.get_proof(g.person, proof_id)
+    audit.record("download_link.issue", object_type="housing_proof", object_id=proof.public_id)
+    db.session.commit()
+    return downloads.links_for("housing_proof", proof.public_id, g.account.id)
+
+
+def _proof_file(proof_id: str, fmt: str) -> Response:
+    proof = service.get_proof(g.person, proof_id)
+    return downloads.file_response(
+        kind="housing_proof",
+        public_id=proof.public_id,
+        fmt=fmt,
+        filename=service.proof_filename(proof, fmt),
+        fallback_filename=service.proof_filename(proof, fmt, ascii_only=True),
+        render=lambda: service.render_proof(proof, fmt),
+        via="header",
+    )
+
+
+@bp.get(PROOF_PATH + ".png")
+@citizen_required
+@bp.doc(summary="房屋证明 PNG", security=BEARER, **_FILE_DOC)
+def proof_png(proof_id: str) -> Response:
+    return _proof_file(proof_id, "png")
+
+
+@bp.get(PROOF_PATH + ".pdf")
+@citizen_required
+@bp.doc(summary="房屋证明 PDF", security=BEARER, **_FILE_DOC)
+def proof_pdf(proof_id: str) -> Response:
+    return _proof_file(proof_id, "pdf")
