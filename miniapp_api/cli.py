@@ -11,6 +11,10 @@ from .extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from .auth.cli import register as register_auth_cli
+
+    register_auth_cli(app)
+
     @app.cli.command("seed-demo")
     @click.option("--scale", default=2000, show_default=True, help="Number of certificates.")
     @click.option("--seed", default=20261126, show_default=True, help="Random seed.")

@@ -83,6 +83,23 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "STAFF_TOKEN_TTL": int(env.get("STAFF_TOKEN_TTL", "1800")),
         "STAFF_IDLE_TIMEOUT": int(env.get("STAFF_IDLE_TIMEOUT", "900")),
         "JWT_SECRETS": env.get("JWT_SECRETS", ""),
+        # Citizen login, real-name binding and staff login (docs/auth.md).
+        "LOGIN_STATE_TTL": int(env.get("LOGIN_STATE_TTL", "600")),
+        "LOGIN_CALLBACK_PATH": env.get("LOGIN_CALLBACK_PATH", "/app/login-callback.html"),
+        "LOGIN_DEFAULT_NEXT": env.get("LOGIN_DEFAULT_NEXT", "/app/"),
+        "LOGIN_COOKIE_REQUIRED": _bool(env.get("LOGIN_COOKIE_REQUIRED"), False),
+        "AUTH_RATE_LIMIT": env.get("AUTH_RATE_LIMIT", "30 per minute"),
+        "IDENTITY_PROVIDER": env.get(
+            "IDENTITY_PROVIDER", "miniapp_api.auth.identity:RegistryIdentityProvider"
+        ),
+        "IDENTITY_BIND_LIMIT_ACCOUNT": env.get(
+            "IDENTITY_BIND_LIMIT_ACCOUNT", "5 per 10 minutes;20 per day"
+        ),
+        "IDENTITY_BIND_LIMIT_CLIENT": env.get("IDENTITY_BIND_LIMIT_CLIENT", "30 per hour"),
+        "STAFF_LOGIN_RATE_LIMIT": env.get("STAFF_LOGIN_RATE_LIMIT", "20 per minute"),
+        "STAFF_MAX_FAILED_LOGINS": int(env.get("STAFF_MAX_FAILED_LOGINS", "5")),
+        "STAFF_LOCKOUT_SECONDS": int(env.get("STAFF_LOCKOUT_SECONDS", "900")),
+        "WECHAT_PUSH_MAX_BYTES": int(env.get("WECHAT_PUSH_MAX_BYTES", str(64 * 1024))),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # flask-smorest / OpenAPI

@@ -207,3 +207,42 @@ def staff_headers(app: Any) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+# --- WeChat: the local fake server (miniapp_api/dev/fake_wechat.py) -----------------------
+FAKE_WECHAT_APPID = "wxfaketest00000001"
+FAKE_WECHAT_SECRET = "fake-wechat-secret-0123456789abcdef"
+FAKE_WECHAT_TOKEN = "fakewechatpushtoken"
+
+
+@pytest.fixture(scope="session")
+def fake_wechat() -> Iterator[Any]:
+    """One fake WeChat server per run, knowing the demo citizens (miniapp_api.demo.info).
+
+    Shared by all tests: call `fake_wechat.reset()` (e.g. in an autouse fixture) when a test
+    counts calls or messages. Point an app at it with the `wechat_config` overrides.
+    """
+    from miniapp_api.demo.info import wechat_users
+    from miniapp_api.dev.fake_wechat import FakeWeChat
+
+    server = FakeWeChat(users=wechat_users(), appid=FAKE_WECHAT_APPID, secret=FAKE_WECHAT_SECRET)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def wechat_config(fake_wechat: Any) -> dict[str, Any]:
+    """Config overrides that point the app at the fake WeChat server. In a test module:
+
+        @pytest.fixture
+        def config_overrides(wechat_config):
+            return {**wechat_config}
+    """
+    return {
+        "WECHAT_OPEN_BASE": fake_wechat.base_url,
+        "WECHAT_API_BASE": fake_wechat.base_url,
+        "WECHAT_APPID": FAKE_WECHAT_APPID,
+        "WECHAT_SECRET": FAKE_WECHAT_SECRET,
+        "WECHAT_TOKEN": FAKE_WECHAT_TOKEN,
+    }

@@ -25,9 +25,16 @@ def bearer_token() -> str:
     return token.strip()
 
 
+def _subject_id(claims: dict[str, Any]) -> int:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.isdigit() or len(sub) > 18:
+        raise Problem(401, "token_invalid", "登录凭证无效，请重新登录")
+    return int(sub)
+
+
 def load_citizen(require_identity: bool = True) -> WechatAccount:
     claims = tokens.decode(bearer_token(), tokens.AUD_CITIZEN)
-    account = db.session.get(WechatAccount, int(claims["sub"]))
+    account = db.session.get(WechatAccount, _subject_id(claims))
     if account is None:
         raise Problem(401, "token_invalid", "登录凭证无效，请重新登录")
     g.token_claims = claims
@@ -61,7 +68,7 @@ def load_staff(roles: tuple[str, ...]) -> StaffUser:
     if kv.get(idle_key) is None:
         raise Problem(401, "session_idle", "长时间未操作，请重新登录")
     kv.set(idle_key, str(int(time.time())), idle)
-    user = db.session.get(StaffUser, int(claims["sub"]))
+    user = db.session.get(StaffUser, _subject_id(claims))
     if user is None or not user.active:
         raise Problem(401, "token_invalid", "登录凭证无效，请重新登录")
     if roles and user.role not in roles:
@@ -78,6 +85,11 @@ def start_staff_session(claims: dict[str, Any]) -> None:
         str(int(time.time())),
         current_app.config["STAFF_IDLE_TIMEOUT"],
     )
+
+
+def end_staff_session(claims: dict[str, Any]) -> None:
+    """Forget the idle marker of a staff session (logout)."""
+    kv.delete(f"staff-seen:{claims['jti']}")
 
 
 def staff_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
