@@ -15,6 +15,10 @@ def register_cli(app: Flask) -> None:
 
     register_auth_cli(app)
 
+    from .keys_cli import register as register_keys_cli
+
+    register_keys_cli(app)
+
     @app.cli.command("seed-demo")
     @click.option("--scale", default=2000, show_default=True, help="Number of certificates.")
     @click.option("--seed", default=20261126, show_default=True, help="Random seed.")
