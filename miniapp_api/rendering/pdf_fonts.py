@@ -95,7 +95,16 @@ def _source(face: FontFace) -> _GlyphSource:
     return source
 
 
+def forget_glyphs() -> None:
+    """Drop the converted glyphs but keep the source faces open."""
+    with _sources_lock:
+        for source in _sources.values():
+            with source.lock:
+                source.glyphs.clear()
+
+
 def clear_glyph_cache() -> None:
+    """Drop the converted glyphs and close the source faces."""
     with _sources_lock:
         for source in _sources.values():
             source.font.close()
