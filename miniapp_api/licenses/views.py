@@ -110,7 +110,11 @@ def get_license(license_id: int) -> dict[str, Any]:
 def list_copies(license_id: int) -> list[dict[str, Any]]:
     copies = service.list_copies(g.person, license_id)
     db.session.commit()
-    return [service.copy_dict(c) for c in copies]
+    account = g.account.id
+    return [
+        service.copy_dict(c, links=downloads.links_for("license_copy", c.public_id, account))
+        for c in copies
+    ]
 
 
 @bp.post("/me/licenses/<int:license_id>/copies")

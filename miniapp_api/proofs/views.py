@@ -60,11 +60,19 @@ def issue_proof(data: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/me/housing-proofs")
 @citizen_required
 @bp.response(200, HousingProofSchema(many=True))
-@bp.doc(summary="我的房屋证明", description="本人开具的房屋证明，新的在前。", security=BEARER)
+@bp.doc(
+    summary="我的房屋证明",
+    description="本人开具的房屋证明，新的在前；每项含 download_links（短时下载链接）。",
+    security=BEARER,
+)
 def list_proofs() -> list[dict[str, Any]]:
     proofs = service.list_proofs(g.person)
     db.session.commit()
-    return [service.proof_dict(p) for p in proofs]
+    account = g.account.id
+    return [
+        service.proof_dict(p, links=downloads.links_for("housing_proof", p.public_id, account))
+        for p in proofs
+    ]
 
 
 @bp.get(PROOF_PATH)
