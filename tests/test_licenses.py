@@ -285,7 +285,7 @@ def test_copy_detail_has_fresh_download_links(client, citizen_headers):
     assert detail.json["download_links"]["pdf"].startswith("https://bdc.example.gov.cn/")
 
 
-# --- verification of copies -------------------------------------------------------------------------
+# --- verification of copies ----------------------------------------------------------------
 def test_fresh_copy_verifies_authentic_with_masked_names(client, citizen_headers):
     headers = citizen_headers("zhang")
     joint = _license_id(client, headers, co_ownership="joint")

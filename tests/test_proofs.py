@@ -153,7 +153,7 @@ def test_issue_list_and_view_are_audited(client, citizen_headers):
     assert "赵敏" not in str([e.detail for e in events])
 
 
-# --- verification -----------------------------------------------------------------------------------
+# --- verification --------------------------------------------------------------------------
 def test_proof_verifies_with_result_purpose_and_masked_names(client, citizen_headers):
     proof = _issue(client, citizen_headers("zhang"), scope="family", purpose="子女入学").json
     response = client.get(f"/api/v1/verify/{_token(proof['verification_url'])}")
