@@ -99,6 +99,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "STAFF_LOGIN_RATE_LIMIT": env.get("STAFF_LOGIN_RATE_LIMIT", "20 per minute"),
         "STAFF_MAX_FAILED_LOGINS": int(env.get("STAFF_MAX_FAILED_LOGINS", "5")),
         "STAFF_LOCKOUT_SECONDS": int(env.get("STAFF_LOCKOUT_SECONDS", "900")),
+        # argon2id cost of staff password hashes (argon2-cffi defaults, RFC 9106 2nd choice).
+        "ARGON2_TIME_COST": int(env.get("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_COST": int(env.get("ARGON2_MEMORY_COST", "65536")),  # KiB
+        "ARGON2_PARALLELISM": int(env.get("ARGON2_PARALLELISM", "4")),
         "WECHAT_PUSH_MAX_BYTES": int(env.get("WECHAT_PUSH_MAX_BYTES", str(64 * 1024))),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask
 
@@ -22,7 +24,7 @@ def register(app: Flask) -> None:
     def create_staff_command(username: str, role: str, password_stdin: bool) -> None:
         """Create a staff account (argon2 password hash; weak passwords are refused)."""
         if password_stdin:
-            password = click.get_text_stream("stdin").readline().rstrip("\r\n")
+            password = sys.stdin.readline().rstrip("\r\n")
         else:
             password = click.prompt("密码 (password)", hide_input=True, confirmation_prompt=True)
         try:

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app, has_app_context
 
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
@@ -60,33 +61,50 @@ COMMON_PASSWORDS = frozenset(
     }
 )
 
-_hasher = PasswordHasher()
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """The hasher with the configured cost (ARGON2_*); argon2-cffi's defaults otherwise."""
+    if not has_app_context():
+        return _hasher_for(3, 65536, 4)
+    config = current_app.config
+    return _hasher_for(
+        int(config.get("ARGON2_TIME_COST", 3)),
+        int(config.get("ARGON2_MEMORY_COST", 65536)),
+        int(config.get("ARGON2_PARALLELISM", 4)),
+    )
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return _hasher.hash("not-a-real-password-used-to-equalise-timing")
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    return hasher.hash("not-a-real-password-used-to-equalise-timing")
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown user) still spend the same time."""
+    hasher = _hasher()
     if not password_hash or not password_hash.startswith("$argon2"):
         with suppress(VerificationError, InvalidHashError):
-            _hasher.verify(_dummy_hash(), password)
+            hasher.verify(_dummy_hash(hasher), password)
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
+    """True when the hash was made with other parameters than the configured ones."""
     try:
-        return _hasher.check_needs_rehash(password_hash)
+        return _hasher().check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 
