@@ -312,7 +312,7 @@ def test_forged_page_shows_no_document_data_only_a_warning(client, samples, app)
     html = page(client, token_of(samples["tampered"]))
     assert "verdict--unverifiable" in html
     assert samples["authentic"]["certificate_number"] not in html
-    assert "class=\"card details\"" not in html
+    assert 'class="card details"' not in html
     assert app.config["REGISTRY_PHONE"] in html
     assert app.config["REGISTRY_NAME"] in html
 
