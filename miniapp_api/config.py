@@ -88,7 +88,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "LOGIN_CALLBACK_PATH": env.get("LOGIN_CALLBACK_PATH", "/app/login-callback.html"),
         "LOGIN_DEFAULT_NEXT": env.get("LOGIN_DEFAULT_NEXT", "/app/"),
         "LOGIN_COOKIE_REQUIRED": _bool(env.get("LOGIN_COOKIE_REQUIRED"), False),
-        "AUTH_RATE_LIMIT": env.get("AUTH_RATE_LIMIT", "30 per minute"),
+        "AUTH_RATE_LIMIT": env.get("AUTH_RATE_LIMIT", "60 per minute"),
         "IDENTITY_PROVIDER": env.get(
             "IDENTITY_PROVIDER", "miniapp_api.auth.identity:RegistryIdentityProvider"
         ),
