@@ -56,6 +56,14 @@ def root():  # type: ignore[no-untyped-def]
     return redirect("/app/", code=302)
 
 
+@bp.get("/favicon.ico")
+def favicon():  # type: ignore[no-untyped-def]
+    """Browsers ask for it on every site; a PNG is fine under this name."""
+    response = send_from_directory(APP_DIR / "img", "icon.png", mimetype="image/png")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.get("/app")
 def app_no_slash():  # type: ignore[no-untyped-def]
     return redirect("/app/", code=301)

@@ -14,6 +14,7 @@ Screenshots go to `artifacts/` at the repository root.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -74,6 +75,7 @@ class _Dispatcher:
 def _live(request: pytest.FixtureRequest) -> Iterator[tuple[str, _Dispatcher]]:
     from werkzeug.serving import make_server
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in reports
     dispatcher = _Dispatcher()
     server = make_server("127.0.0.1", 0, dispatcher, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -119,58 +121,70 @@ def page_errors() -> list[str]:
     return []
 
 
-@pytest.fixture
-def browser_context_args() -> dict[str, Any]:
-    """Override (e.g. {"user_agent": WECHAT_UA}) to change the phone."""
-    return {}
-
-
-@pytest.fixture
-def page(
-    browser: Any, page_errors: list[str], browser_context_args: dict[str, Any]
-) -> Iterator[Any]:
-    context = browser.new_context(**{**PHONE, **browser_context_args})
+def open_phone(browser: Any, errors: list[str], **overrides: Any) -> tuple[Any, Any]:
+    """A new phone-sized context and tab that records errors into `errors`."""
+    context = browser.new_context(**{**PHONE, **overrides})
     context.set_default_timeout(8000)
     context.route(EXTERNAL, lambda route: route.abort())
     context.add_init_script(CSP_WATCH)
     tab = context.new_page()
     tab.on(
         "console",
-        lambda msg: page_errors.append(f"console: {msg.text}") if msg.type == "error" else None,
+        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
     )
-    tab.on("pageerror", lambda exc: page_errors.append(f"pageerror: {exc}"))
+    tab.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    return context, tab
+
+
+@pytest.fixture
+def page(browser: Any, page_errors: list[str]) -> Iterator[Any]:
+    context, tab = open_phone(browser, page_errors)
     yield tab
     context.close()
 
 
-@pytest.fixture
-def login_as(page: Any, app: Any, demo: dict[str, Any]) -> Callable[..., None]:
-    """Store a demo citizen's session in the page's localStorage (as the login page would)."""
+def ensure_account(demo: dict[str, Any], key: str, bound: bool = True) -> Any:
+    """The demo citizen's WeChat account (created if needed), bound to the person if asked."""
     from sqlalchemy import select
 
-    from miniapp_api.auth import tokens
     from miniapp_api.extensions import db
     from miniapp_api.models import WechatAccount, utcnow
 
+    citizen = next(c for c in demo["citizens"] if c["key"] == key)
+    account = db.session.execute(
+        select(WechatAccount).where(WechatAccount.openid == citizen["openid"])
+    ).scalar_one_or_none()
+    if account is None:
+        account = WechatAccount(openid=citizen["openid"])
+        db.session.add(account)
+    if bound and account.person_id is None:
+        account.person_id = citizen["person_id"]
+        account.bound_at = utcnow()
+    db.session.commit()
+    return account
+
+
+def store_session(page: Any, auth: dict[str, Any]) -> None:
+    """Put a session into the app's localStorage before any page script runs (once)."""
+    page.context.add_init_script(
+        "if (location.hostname === '127.0.0.1' && !sessionStorage.getItem('test.seeded')) {"
+        f"localStorage.setItem('bdc.auth', {json.dumps(json.dumps(auth))});"
+        "sessionStorage.setItem('test.seeded', '1');}"
+    )
+
+
+@pytest.fixture
+def login_as(page: Any, app: Any, demo: dict[str, Any]) -> Callable[..., None]:
+    """Log a demo citizen in by storing an access token, as the login page would."""
+    from miniapp_api.auth import tokens
+
     def log_in(key: str = "zhang", bound: bool = True) -> None:
-        citizen = next(c for c in demo["citizens"] if c["key"] == key)
-        account = db.session.execute(
-            select(WechatAccount).where(WechatAccount.openid == citizen["openid"])
-        ).scalar_one_or_none()
-        if account is None:
-            account = WechatAccount(openid=citizen["openid"])
-            db.session.add(account)
-        if bound and account.person_id is None:
-            account.person_id = citizen["person_id"]
-            account.bound_at = utcnow()
-        db.session.commit()
-        ttl = app.config["ACCESS_TOKEN_TTL"]
-        access, _ = tokens.issue(str(account.id), tokens.AUD_CITIZEN, ttl)
-        auth = {"access_token": access, "refresh_token": "", "expires_at": 4102444800000}
-        page.context.add_init_script(
-            "if (location.protocol === 'http:' && location.hostname === '127.0.0.1' "
-            "&& !localStorage.getItem('bdc.auth')) "
-            f"localStorage.setItem('bdc.auth', {json.dumps(json.dumps(auth))});"
+        account = ensure_account(demo, key, bound)
+        access, _ = tokens.issue(
+            str(account.id), tokens.AUD_CITIZEN, app.config["ACCESS_TOKEN_TTL"]
+        )
+        store_session(
+            page, {"access_token": access, "refresh_token": "", "expires_at": 4102444800000}
         )
 
     return log_in
@@ -179,6 +193,7 @@ def login_as(page: Any, app: Any, demo: dict[str, Any]) -> Callable[..., None]:
 def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    page.evaluate("() => window.scrollTo(0, 0)")  # sticky bars stay where they belong
     page.screenshot(path=str(path), full_page=full_page)
     return path
 
@@ -186,5 +201,7 @@ def screenshot(page: Any, name: str, full_page: bool = True) -> Path:
 def horizontal_overflow(page: Any) -> int:
     """How many CSS pixels the page is wider than the viewport (0 = no horizontal scroll)."""
     return int(
-        page.evaluate("document.scrollingElement.scrollWidth - document.documentElement.clientWidth")
+        page.evaluate(
+            "document.scrollingElement.scrollWidth - document.documentElement.clientWidth"
+        )
     )

@@ -21,6 +21,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+# Browser fixtures (live server, Chromium, phone page) for `pytest -m browser`.
+pytest_plugins = ["browser_fixtures"]
+
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 PUBLIC_BASE_URL = "https://bdc.example.gov.cn"
 DEMO_SCALE = 60

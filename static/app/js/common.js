@@ -339,10 +339,8 @@
       clearAuth();
     };
     if (!auth) return Promise.resolve(done());
-    return api("POST", "/api/v1/auth/logout", { refresh_token: auth.refresh_token }).then(
-      done,
-      done
-    );
+    // The server revokes the access token and its whole refresh-token family.
+    return api("POST", "/api/v1/auth/logout").then(done, done);
   }
 
   function isLoggedIn() {
@@ -537,17 +535,20 @@
   // ---- shared renderers ----------------------------------------------------------------------------
 
   /* Badge for a certificate status (现势 green, 已注销 red, 已换证 grey). */
-  function statusBadge(status) {
+  function statusBadge(status, text) {
     if (!status) return null;
     var cls = status === "valid" || status === "current" ? "badge_ok" : "badge_bad";
     if (status === "superseded") cls = "badge_muted";
-    return h("span", { class: "badge " + cls, text: label("certificateStatus", status) });
+    return h("span", { class: "badge " + cls, text: text || label("certificateStatus", status) });
+  }
+
+  function encumbranceLabel(item) {
+    return item.kind_label || item.label || label("encumbrance", item.kind);
   }
 
   function encumbranceBadge(item) {
-    var kind = item.kind || item.type;
-    var cls = kind === "seizure" ? "badge_bad" : "badge_warn";
-    return h("span", { class: "badge " + cls, text: label("encumbrance", kind) });
+    var cls = item.kind === "seizure" ? "badge_bad" : "badge_warn";
+    return h("span", { class: "badge " + cls, text: encumbranceLabel(item) });
   }
 
   function first(obj, keys) {
@@ -558,25 +559,19 @@
     return null;
   }
 
-  /* "抵押 · 抵押权人：某银行 · 2021-03-02 起" with the reason on a second line. */
+  /* "存在抵押" + "抵押权人：某银行，2021-03-02 起" and the reason on a second line. */
   function encumbranceNotice(item) {
-    var kind = item.kind || item.type;
-    var holderLabel = { mortgage: "抵押权人", seizure: "查封机关", objection: "申请人" }[kind];
-    var holder = first(item, ["holder", "holder_name", "authority", "mortgagee", "court"]);
-    var start = first(item, ["start", "started_at", "start_date", "starts_on", "registered_at"]);
-    var end = first(item, ["end", "ends_at", "end_date", "ends_on"]);
+    var holderLabel = { mortgage: "抵押权人", seizure: "查封机关", objection: "申请人" }[item.kind];
+    var start = first(item, ["started_on", "started_at"]);
     var parts = [];
-    if (holder) parts.push((holderLabel || "权利人") + "：" + holder);
-    if (start) parts.push(formatDate(start) + " 起" + (end ? "至 " + formatDate(end) : ""));
-    var amount = first(item, ["amount", "secured_amount", "amount_cny"]);
-    if (amount) parts.push("金额：" + amount);
-    var reason = first(item, ["reason", "note", "case_number", "description"]);
+    if (item.holder) parts.push((holderLabel || "权利人") + "：" + item.holder);
+    if (start) parts.push(formatDate(start) + " 起");
     return h(
       "div",
-      { class: "notice" + (kind === "seizure" ? " notice_bad" : "") },
-      h("strong", { text: "存在" + label("encumbrance", kind) }),
+      { class: "notice" + (item.kind === "seizure" ? " notice_bad" : ""), "data-encumbrance": item.kind },
+      h("strong", { text: "存在" + encumbranceLabel(item) }),
       parts.length ? h("span", { text: parts.join("，") }) : null,
-      reason ? h("span", { class: "cell__sub", text: String(reason) }) : null
+      item.reason ? h("span", { class: "cell__sub", text: String(item.reason) }) : null
     );
   }
 
@@ -598,14 +593,18 @@
     return dl;
   }
 
+  /* "张建国（本人）、李*英" from [{name, share, is_me}] or plain strings. */
   function holderNames(holders) {
     if (!holders) return "";
     if (typeof holders === "string") return holders;
     return holders
       .map(function (holder) {
         if (typeof holder === "string") return holder;
-        var name = holder.name || holder.name_masked || "";
-        return holder.share ? name + "（" + holder.share + "）" : name;
+        var text = holder.name || "";
+        var notes = [];
+        if (holder.is_me) notes.push("本人");
+        if (holder.share) notes.push("份额 " + holder.share);
+        return notes.length ? text + "（" + notes.join("，") + "）" : text;
       })
       .join("、");
   }

@@ -1,122 +1,127 @@
-/* POST /api/v1/me/housing-proofs {scope, purpose}; GET /api/v1/me/housing-proofs. */
+/* POST /api/v1/me/housing-proofs {scope, purpose}; GET /api/v1/me/housing-proofs;
+ * GET /api/v1/me/housing-proofs/{id} (with fresh signed download links). */
 (function () {
   "use strict";
   var B = window.BDC;
   var h = B.h;
 
-  function hasProperty(proof) {
-    if (typeof proof.has_property === "boolean") return proof.has_property;
-    var result = proof.result || {};
-    if (typeof result.has_property === "boolean") return result.has_property;
-    if (proof.result_label) return proof.result_label === "有房";
-    return units(proof).length > 0;
+  function resultText(proof) {
+    return proof.result_label || (proof.has_property ? "有房" : "无房");
   }
 
-  function units(proof) {
-    var result = proof.result || {};
-    return proof.units || result.units || [];
-  }
-
-  function isExpired(proof) {
-    if (proof.expired !== undefined) return !!proof.expired;
-    var until = proof.valid_until ? new Date(proof.valid_until) : null;
-    return !!until && until.getTime() < Date.now();
-  }
-
-  function unitList(items) {
-    if (!items.length) return null;
+  function unitList(units) {
+    if (!units || !units.length) return null;
     return h(
       "ol",
-      { class: "unit-list" },
-      items.map(function (unit) {
+      { class: "unit-list", "aria-label": "名下住房" },
+      units.map(function (unit) {
         return h(
           "li",
           null,
           h("strong", { text: unit.location || "" }),
-          h(
-            "span",
-            { class: "cell__sub" },
-            [B.formatArea(unit.area_m2), unit.use, unit.certificate_number]
+          h("span", {
+            class: "cell__sub",
+            text: [B.formatArea(unit.area_m2), unit.use, unit.certificate_number, unit.co_ownership]
               .filter(Boolean)
-              .join("，")
-          )
+              .join("，"),
+          })
         );
       })
     );
   }
 
-  function resultText(proof) {
-    return hasProperty(proof) ? "有房" : "无房";
+  function people(proof) {
+    var rows = [];
+    if (proof.applicant) rows.push(proof.applicant.name);
+    (proof.members || []).forEach(function (member) {
+      rows.push(member.name + "（" + member.relation + "）");
+    });
+    return rows.join("、");
   }
 
   function showResult(proof) {
     var box = B.$("#proof-result");
-    var own = hasProperty(proof);
     B.clear(box);
     B.append(box, [
       h(
         "div",
-        { class: "result result_ok" },
+        { class: "result result_ok", "data-result": proof.has_property ? "has_property" : "no_property" },
         h("span", { class: "result__icon", "aria-hidden": "true", text: "✓" }),
         h("h2", { class: "result__title", text: "证明已开具：" + resultText(proof) }),
         h("p", {
           class: "result__desc",
-          text: own
-            ? "查询范围内在本登记中心登记有以下住房。"
-            : "查询范围内未查询到在本登记中心的不动产登记记录。",
+          text:
+            proof.result_text ||
+            (proof.has_property
+              ? "查询范围内在本登记中心登记有以下住房。"
+              : "查询范围内未查询到在本登记中心的住房登记记录。"),
         }),
         B.kvList([
           ["证明编号", proof.serial, "mono"],
-          ["查询范围", B.label("scope", proof.scope)],
-          ["用途", proof.purpose],
+          ["查询范围", proof.scope_label || B.label("scope", proof.scope)],
+          ["查询对象", people(proof)],
+          ["事由", proof.purpose],
           ["查询时点", B.formatTime(proof.queried_at)],
           ["有效期至", B.formatTime(proof.valid_until)],
         ]),
-        unitList(units(proof)),
+        unitList(proof.units),
         B.documentPreview(proof, "房屋权属证明图片")
       ),
       h("div", { class: "btn-area", id: "proof-links" }, B.downloadButtons(proof)),
     ]);
     B.show(box);
-    box.focus();
+    box.focus({ preventScroll: true });
     box.scrollIntoView({ block: "start" });
   }
 
+  function openProof(proof, button) {
+    button.disabled = true;
+    B.api("GET", "/api/v1/me/housing-proofs/" + encodeURIComponent(proof.id)).then(
+      function (full) {
+        button.disabled = false;
+        showResult(full);
+      },
+      function (error) {
+        button.disabled = false;
+        B.handleError(error, B.$("#content"));
+      }
+    );
+  }
+
   function historyCard(proof) {
-    var expired = isExpired(proof);
-    var l = B.documentLinks(proof);
+    var button = h("button", {
+      type: "button",
+      class: "btn btn_mini",
+      text: "查看和下载",
+      onclick: function () {
+        openProof(proof, button);
+      },
+    });
     return h(
       "li",
-      { class: "card" },
+      { class: "card", "data-proof": proof.id },
       h(
         "div",
         { class: "card__hd" },
-        h("h3", { class: "card__title", text: (proof.purpose || "房屋证明") + " · " + resultText(proof) }),
+        h("h3", { class: "card__title", text: resultText(proof) + "证明 · " + (proof.purpose || "") }),
         h("span", {
-          class: "badge " + (expired ? "badge_muted" : "badge_ok"),
-          text: expired ? "已过期" : "有效",
+          class: "badge " + (proof.expired ? "badge_muted" : "badge_ok"),
+          text: proof.expired ? "已过期" : "有效",
         })
       ),
       B.kvList([
         ["证明编号", proof.serial, "mono"],
-        ["查询范围", B.label("scope", proof.scope)],
-        ["开具时间", B.formatTime(proof.issued_at || proof.queried_at)],
+        ["查询范围", proof.scope_label || B.label("scope", proof.scope)],
+        ["开具时间", B.formatTime(proof.issued_at)],
         ["有效期至", B.formatTime(proof.valid_until)],
       ]),
-      !expired && (l.png || l.pdf)
-        ? h(
-            "div",
-            { class: "card__actions" },
-            l.png ? h("a", { class: "btn btn_mini", href: l.png, text: "查看图片" }) : null,
-            l.pdf ? h("a", { class: "btn btn_mini", href: l.pdf, text: "下载 PDF" }) : null
-          )
-        : null
+      proof.expired ? null : h("div", { class: "card__actions" }, button)
     );
   }
 
   function loadHistory() {
     return B.api("GET", "/api/v1/me/housing-proofs").then(function (answer) {
-      var items = B.listOf(answer, "proofs");
+      var items = B.listOf(answer);
       var list = B.clear(B.$("#history"));
       B.show(B.$("#history-title"), items.length > 0);
       B.append(list, items.map(historyCard));
@@ -151,7 +156,10 @@
             B.handleError(problem, B.$("#content"));
             return;
           }
-          error.textContent = problem.detail;
+          error.textContent =
+            B.fieldMessage(problem.errors, "purpose") ||
+            B.fieldMessage(problem.errors, "scope") ||
+            problem.detail;
           B.show(error);
         }
       )

@@ -7,35 +7,42 @@
   function card(item) {
     var unit = item.unit || {};
     var cert = item.certificate || {};
-    var encumbrances = item.encumbrances || unit.encumbrances || [];
-    var status = item.status || cert.status;
-    var location = item.location || unit.location || "";
-    var badges = [B.statusBadge(status)].concat(encumbrances.map(B.encumbranceBadge));
-    if (!encumbrances.length && (status === "valid" || status === "current")) {
+    var encumbrances = item.encumbrances || [];
+    var badges = [B.statusBadge(cert.status, cert.status_label)].concat(
+      encumbrances.map(B.encumbranceBadge)
+    );
+    if (!encumbrances.length && cert.status === "valid") {
       badges.push(h("span", { class: "badge badge_muted", text: "无抵押查封" }));
     }
     return h(
       "li",
-      { class: "card" },
+      { class: "card", "data-right": item.right_id },
       h(
         "div",
         { class: "card__hd" },
-        h("h3", { class: "card__title", text: location }),
+        h("h3", { class: "card__title", text: unit.location || "" }),
         h("div", null, badges)
       ),
       B.kvList([
-        ["证书号", item.certificate_number || cert.number],
-        ["不动产单元号", item.unit_number || unit.unit_number, "mono"],
-        ["面积", B.formatArea(B.first(item, ["area_m2"]) || unit.area_m2)],
-        ["用途", item.use || unit.use],
-        ["权利类型", item.right_type || unit.right_type],
-        ["权利性质", item.right_nature || unit.right_nature],
-        ["共有方式", B.label("coOwnership", item.co_ownership)],
-        ["我的份额", item.share],
+        ["证书号", cert.number],
+        ["面积", B.formatArea(unit.area_m2)],
+        ["用途", unit.use],
+        ["权利类型", unit.right_type],
+        ["权利性质", unit.right_nature],
+        ["使用期限", unit.land_term],
+        ["共有方式", item.co_ownership_label || B.label("coOwnership", item.co_ownership)],
         ["权利人", B.holderNames(item.holders)],
-        ["登簿时间", B.formatDate(item.registered_at || cert.issued_at || item.issued_at)],
+        ["登簿时间", B.formatDate(item.registered_at)],
+        ["单元号", unit.unit_number, "mono"],
       ]),
-      encumbrances.map(B.encumbranceNotice)
+      encumbrances.map(B.encumbranceNotice),
+      item.license_id
+        ? h(
+            "div",
+            { class: "card__actions" },
+            h("a", { class: "btn btn_mini", href: "/app/licenses.html", text: "查看电子证照" })
+          )
+        : null
     );
   }
 
@@ -47,7 +54,7 @@
     }
     B.api("GET", "/api/v1/me/properties").then(
       function (answer) {
-        var items = B.listOf(answer, "properties");
+        var items = B.listOf(answer);
         B.clear(content);
         if (!items.length) {
           B.append(

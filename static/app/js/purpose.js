@@ -65,7 +65,11 @@
     return checked ? checked.value : null;
   }
 
-  function purposeValue(container) {
+  /* `root` is the picker itself or any element (a form) containing one. */
+  function purposeValue(root) {
+    var container = root.matches("[data-purpose-picker]")
+      ? root
+      : root.querySelector("[data-purpose-picker]");
     var value = selected(container);
     if (!value) return { error: "请选择用途" };
     if (value !== OTHER) return { value: value };
