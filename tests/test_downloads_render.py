@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,16 +30,19 @@ from miniapp_api import rendering
 CITIZENS = ("zhang", "wang", "zhao")
 
 
-@pytest.fixture(scope="module")
-def world(template_db, tmp_path_factory) -> Iterator[dict[str, Any]]:
+@contextmanager
+def module_app(template_db: dict[str, Any], tmp: Path, citizens: tuple[str, ...]):
+    """An app on a private copy of the demo database for a whole test module (app context
+    pushed), with bearer headers for the given demo citizens. Shared by the modules whose
+    tests only read, so that one database (and one render of each document) serves them all.
+    """
     from miniapp_api import create_app
     from miniapp_api.auth import tokens
     from miniapp_api.extensions import db, kv
     from miniapp_api.models import WechatAccount
 
-    tmp = tmp_path_factory.mktemp("render")
     if PG_URL:
-        name = f"bdc_render_{tmp.name.replace('-', '_')}"
+        name = f"bdc_mod_{tmp.name.replace('-', '_').lower()}"
         _pg_admin_exec(f"CREATE DATABASE {name} TEMPLATE {template_db['name']}")
         uri = _pg_url_for(name)
     else:
@@ -48,20 +53,31 @@ def world(template_db, tmp_path_factory) -> Iterator[dict[str, Any]]:
     app = create_app(base_config(uri, tmp))
     if REDIS_URL:
         kv.redis.flushdb()
-    with app.app_context():
-        client = app.test_client()
-        headers = {}
-        for key in CITIZENS:
-            citizen = next(c for c in template_db["demo"]["citizens"] if c["key"] == key)
-            account = db.session.execute(
-                select(WechatAccount).where(WechatAccount.openid == citizen["openid"])
-            ).scalar_one_or_none() or WechatAccount(openid=citizen["openid"])
-            account.person_id = citizen["person_id"]
-            db.session.add(account)
-            db.session.commit()
-            token, _ = tokens.issue(str(account.id), tokens.AUD_CITIZEN, 900)
-            headers[key] = {"Authorization": f"Bearer {token}"}
+    try:
+        with app.app_context():
+            headers = {}
+            for key in citizens:
+                citizen = next(c for c in template_db["demo"]["citizens"] if c["key"] == key)
+                account = db.session.execute(
+                    select(WechatAccount).where(WechatAccount.openid == citizen["openid"])
+                ).scalar_one_or_none() or WechatAccount(openid=citizen["openid"])
+                account.person_id = citizen["person_id"]
+                db.session.add(account)
+                db.session.commit()
+                token, _ = tokens.issue(str(account.id), tokens.AUD_CITIZEN, 3600)
+                headers[key] = {"Authorization": f"Bearer {token}"}
+            yield app, app.test_client(), headers
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if PG_URL:
+            _pg_admin_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+
+@pytest.fixture(scope="module")
+def world(template_db, tmp_path_factory) -> Iterator[dict[str, Any]]:
+    tmp = tmp_path_factory.mktemp("render")
+    with module_app(template_db, tmp, CITIZENS) as (app, client, headers):
         license_id = client.get("/api/v1/me/licenses", headers=headers["wang"]).json[0]["id"]
         copy = client.post(
             f"/api/v1/me/licenses/{license_id}/copies",
@@ -84,10 +100,6 @@ def world(template_db, tmp_path_factory) -> Iterator[dict[str, Any]]:
             for fmt in ("png", "pdf"):
                 files[(name, fmt)] = client.get(doc[f"{fmt}_url"], headers=headers[key])
         yield {"app": app, "client": client, "headers": headers, "docs": docs, "files": files}
-        db.session.remove()
-        db.engine.dispose()
-    if PG_URL:
-        _pg_admin_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _qr_texts(png: bytes) -> list[str]:

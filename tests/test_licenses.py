@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from miniapp_api.domain import documents
 from miniapp_api.extensions import db
 from miniapp_api.licenses import service
+from miniapp_api.licenses.schemas import LicenseCopyRequestSchema
 from miniapp_api.models import AuditEvent, IssuedDocument, LicenseCopy, Person
 
 
@@ -168,38 +170,39 @@ def test_copy_of_a_replaced_or_cancelled_certificate_is_refused(
     assert refused.reason == code
 
 
-@pytest.mark.parametrize(
-    "purpose",
-    [
-        "",
-        "   ",
-        "买" * 31,
-        "子女\n入学",
-        "子女\x00入学",
-        "子女\u200b入学",
-        "<b>贷款</b>",
-        "贷款&落户",
-        "其他",
-        "子女入学😀",
-        None,
-        123,
-    ],
-    ids=[
-        "empty",
-        "blank",
-        "too-long",
-        "newline",
-        "nul",
-        "zero-width",
-        "html",
-        "ampersand",
-        "bare-other",
-        "emoji-not-printable",
-        "null",
-        "number",
-    ],
-)
-def test_bad_purpose_is_422(client, citizen_headers, purpose):
+BAD_PURPOSES = {
+    "empty": "",
+    "blank": "   ",
+    "too-long": "买" * 31,
+    "newline": "子女\n入学",
+    "nul": "子女\x00入学",
+    "zero-width": "子女\u200b入学",
+    "html": "<b>贷款</b>",
+    "ampersand": "贷款&落户",
+    "bare-other": "其他",
+    "emoji-not-printable": "子女入学😀",
+    "null": None,
+    "number": 123,
+}
+
+
+@pytest.mark.parametrize("purpose", BAD_PURPOSES.values(), ids=BAD_PURPOSES.keys())
+def test_schema_refuses_bad_purpose(purpose):
+    with pytest.raises(ValidationError) as info:
+        LicenseCopyRequestSchema().load({"purpose": purpose})
+    assert list(info.value.messages) == ["purpose"]
+    assert all("\u4e00" <= ch <= "\u9fff" for ch in info.value.messages["purpose"][0][:2])
+
+
+@pytest.mark.parametrize("valid_days", [0, -1, 91, 365, "30", 3.5, True, None])
+def test_schema_refuses_bad_valid_days(valid_days):
+    with pytest.raises(ValidationError) as info:
+        LicenseCopyRequestSchema().load({"purpose": "贷款", "valid_days": valid_days})
+    assert list(info.value.messages) == ["valid_days"]
+
+
+@pytest.mark.parametrize("purpose", ["", "买" * 31, "<b>贷款</b>"], ids=["empty", "long", "html"])
+def test_bad_purpose_is_422_and_writes_nothing(client, citizen_headers, purpose):
     headers = citizen_headers("zhang")
     response = _copy(client, headers, _license_id(client, headers), purpose=purpose)
     assert response.status_code == 422
@@ -224,7 +227,7 @@ def test_missing_purpose_is_422(client, citizen_headers):
     assert response.json["errors"]["purpose"] == ["请填写事由"]
 
 
-@pytest.mark.parametrize("valid_days", [0, -1, 91, 365, "30", 3.5, True, None])
+@pytest.mark.parametrize("valid_days", [0, 91, "30"])
 def test_valid_days_out_of_range_or_not_an_integer_is_422(client, citizen_headers, valid_days):
     headers = citizen_headers("zhang")
     response = _copy(client, headers, _license_id(client, headers), valid_days=valid_days)
