@@ -13,6 +13,7 @@ from miniapp_api.extensions import db
 from miniapp_api.licenses import service
 from miniapp_api.licenses.schemas import LicenseCopyRequestSchema
 from miniapp_api.models import AuditEvent, IssuedDocument, LicenseCopy, Person
+from miniapp_api.verification.schemas import VerificationAnswerSchema
 
 
 def _licenses(client, headers) -> list[dict]:
@@ -306,6 +307,7 @@ def test_fresh_copy_verifies_authentic_with_masked_names(client, citizen_headers
     assert document["certificate_number"] == copy["certificate_number"]
     assert document["location"].endswith("滨江花园7栋502室")
     assert document["area_m2"] and document["use"]
+    assert VerificationAnswerSchema().validate(body) == {}
     assert "张建国" not in response.get_data(as_text=True)
     assert "李秀英" not in response.get_data(as_text=True)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from miniapp_api.extensions import db
 from miniapp_api.models import AuditEvent, HousingProof, IssuedDocument, Person
 from miniapp_api.proofs import service
+from miniapp_api.verification.schemas import VerificationAnswerSchema
 
 
 def _issue(client, headers, scope="personal", purpose="子女入学"):
@@ -169,6 +170,7 @@ def test_proof_verifies_with_result_purpose_and_masked_names(client, citizen_hea
     assert len(document["units"]) == 2
     for unit in document["units"]:
         assert set(unit) == {"location", "area_m2", "use", "certificate_number", "holders"}
+    assert VerificationAnswerSchema().validate(body) == {}
     text = response.get_data(as_text=True)
     for name in ("张建国", "李秀英", "张子涵"):
         assert name not in text

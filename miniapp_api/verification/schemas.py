@@ -55,6 +55,16 @@ class VerifiedDocumentSchema(Schema):
     result = fields.String(metadata={"description": "has_property | no_property"})
     result_label = fields.String()
     unit_count = fields.Integer(allow_none=True)
+    units = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "房屋证明列明的不动产：location, area_m2, use, certificate_number, "
+            "holders（已脱敏）"
+        },
+    )
+    members = fields.List(
+        fields.Dict(), metadata={"description": "家庭证明的家庭成员：relation, name（已脱敏）"}
+    )
     queried_at = fields.String()
     valid_until = fields.String(allow_none=True)
     validity = fields.String(metadata={"description": "valid | expired"})
