@@ -87,7 +87,8 @@ def test_case_level_blockers_are_only_counted_publicly(client, app, staff_header
     assert response.status_code == 201
     body = client.get(f"/api/v1/handover/projects/{case.project_id}").get_json()
     assert body["open_blockers"] == []
-    assert body["open_case_blockers"] == [{"kind": "court_seizure", "label": "司法查封", "count": 1}]
+    expected = [{"kind": "court_seizure", "label": "司法查封", "count": 1}]
+    assert body["open_case_blockers"] == expected
     assert "张某某" not in client.get(f"/api/v1/handover/projects/{case.project_id}").get_data(
         as_text=True
     )
@@ -113,7 +114,7 @@ def test_unknown_project_is_404(client):
     assert response.get_json()["code"] == "project_not_found"
 
 
-# --- buyers: the demo stories --------------------------------------------------------------------
+# --- buyers: the demo stories ------------------------------------------------------------------
 def test_chen_sees_his_unit_in_youa_at_deed_tax(client, citizen_headers):
     response = client.get("/api/v1/me/handover", headers=citizen_headers("chen"))
     assert response.status_code == 200
@@ -185,7 +186,7 @@ def test_co_buyer_sees_the_case_too(client, citizen_headers, demo):
     assert view["role"] == "co_buyer"
 
 
-# --- privacy: only own cases ---------------------------------------------------------------------
+# --- privacy: only own cases -------------------------------------------------------------------
 def test_buyer_cannot_see_another_buyers_case(client, citizen_headers):
     zhou_case = client.get("/api/v1/me/handover", headers=citizen_headers("zhou")).get_json()
     other_id = zhou_case["items"][0]["id"]
@@ -206,7 +207,7 @@ def test_buyer_reads_own_case_by_id(client, citizen_headers):
     assert one.get_json()["timeline"] == case["timeline"]
 
 
-# --- timeline and next step at every stage ------------------------------------------------------
+# --- timeline and next step at every stage -----------------------------------------------------
 NEXT = {
     "contract_filing": ("advance_notice", True),
     "advance_notice": ("deed_tax", True),
@@ -272,7 +273,12 @@ def test_buyer_sees_project_and_case_blockers(client, citizen_headers, demo, sta
     case_id = give_case_to(case, demo, "zhao")
     response = client.post(
         f"/api/v1/staff/handover/projects/{case.project_id}/blockers",
-        json={"kind": "other", "authority": "汨罗市住建局", "reason": "购房资料待补正", "case_id": case_id},
+        json={
+            "kind": "other",
+            "authority": "汨罗市住建局",
+            "reason": "购房资料待补正",
+            "case_id": case_id,
+        },
         headers=staff_headers("clerk"),
     )
     assert response.status_code == 201

@@ -151,7 +151,7 @@ class Errors:
         )
 
 
-# --- reading ---------------------------------------------------------------------------------
+# --- reading -----------------------------------------------------------------------------------
 def decode(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise Problem(413, "payload_too_large", "导入文件不能超过 2 MB")
@@ -447,7 +447,7 @@ def _differences(case: HandoverCase, row: Row, persons: dict[str, Person]) -> li
     return [field for field, same in checks if not same]
 
 
-# --- applying ------------------------------------------------------------------------------------
+# --- applying ----------------------------------------------------------------------------------
 def _get_person(
     name: str, id_number: str, persons: dict[str, Person], created: list[int]
 ) -> Person:

@@ -56,9 +56,9 @@ def actor_of(staff: StaffUser) -> str:
     return f"staff:{staff.username}"[:64]
 
 
-# =============================================================================================
+# ===============================================================================================
 # Blockers and project facts
-# =============================================================================================
+# ===============================================================================================
 def open_blockers(project_ids: Sequence[int]) -> dict[int, list[HandoverBlocker]]:
     """Open blockers (project-level and case-level) per project id."""
     found: dict[int, list[HandoverBlocker]] = defaultdict(list)
@@ -214,9 +214,9 @@ def project_detail(project_id: int) -> dict[str, Any]:
     return _project_view(project, counts[project.id], blockers.get(project.id, []), True)
 
 
-# =============================================================================================
+# ===============================================================================================
 # Case timelines and the buyer's view
-# =============================================================================================
+# ===============================================================================================
 def case_timeline(case: HandoverCase) -> list[dict[str, Any]]:
     """All seven unit stages in order: reached (time, note), skipped by an admin, or pending."""
     latest: dict[str, HandoverStageEvent] = {}
@@ -448,9 +448,9 @@ def unsubscribe(person: Person, account: WechatAccount, case_id: int) -> None:
         db.session.commit()
 
 
-# =============================================================================================
+# ===============================================================================================
 # Staff: lists and views
-# =============================================================================================
+# ===============================================================================================
 def staff_case_view(case: HandoverCase, blockers: Sequence[HandoverBlocker] | None = None) -> dict:
     if blockers is None:
         blockers = open_blockers([case.project_id]).get(case.project_id, [])
@@ -561,9 +561,9 @@ def _load_case(case_id: int) -> HandoverCase:
     return case
 
 
-# =============================================================================================
+# ===============================================================================================
 # Staff: moving cases
-# =============================================================================================
+# ===============================================================================================
 @dataclass
 class Move:
     """One requested case move, validated before anything is written."""
@@ -850,9 +850,9 @@ def _bulk_failed(failures: list[dict[str, Any]]) -> Problem:
     )
 
 
-# =============================================================================================
+# ===============================================================================================
 # Staff: project stages
-# =============================================================================================
+# ===============================================================================================
 def advance_project(
     project_id: int,
     *,
@@ -988,9 +988,9 @@ def advance_project(
     return project_detail(project_id)
 
 
-# =============================================================================================
+# ===============================================================================================
 # Staff: blockers
-# =============================================================================================
+# ===============================================================================================
 def list_blockers(project_id: int, include_resolved: bool) -> list[dict[str, Any]]:
     get_project(project_id)
     query = select(HandoverBlocker).where(HandoverBlocker.project_id == project_id)
