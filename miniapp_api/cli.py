@@ -44,3 +44,7 @@ def register_cli(app: Flask) -> None:
         """Create all tables directly (development shortcut; production uses `db upgrade`)."""
         db.create_all()
         click.echo("Tables created.")
+
+    from .handover.cli import register as register_handover
+
+    register_handover(app)
