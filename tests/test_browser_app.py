@@ -316,4 +316,6 @@ def test_page_has_no_errors_and_fits_the_phone(live_server, page, page_errors, l
     assert page.locator(".bar [data-large-toggle]").is_visible()
     assert page.locator(".loading").count() == 0
     assert horizontal_overflow(page) <= 0
+    page.locator("[data-large-toggle]").click()  # large type must fit as well
+    assert horizontal_overflow(page) <= 0
     assert page_errors == []

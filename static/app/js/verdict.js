@@ -55,7 +55,8 @@
     var doc = answer.document || null;
     var encumbrances = answer.encumbrances || [];
     var tone = spec[0];
-    var title = spec[2];
+    // The same words as the public /v/ page (真实有效 / 已注销 / 已换证 / 已过期 / 无法验证).
+    var title = answer.verdict_label || spec[2];
     if (code === "authentic" && encumbrances.length) {
       tone = "warn";
       var kinds = [];
