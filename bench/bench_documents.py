@@ -150,7 +150,7 @@ def main() -> None:
                 proof, documents.qr_text(proofs.verification_url(proof))
             )
             start = time.perf_counter()
-            rendering.warm_up()
+            rendering.warm_up(app.config["REGISTRY_NAME"])
             rendering.render_license_png(license_doc)
             rendering.render_license_pdf(license_doc)
             rendering.render_proof_png(proof_doc)

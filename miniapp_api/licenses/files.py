@@ -44,7 +44,7 @@ def _refuse(signed_kind: str, public_id: str, account_id: int | None, reason: st
 
 
 @bp.get("/files/<string:signed>")
-@limiter.limit("60 per minute")
+@limiter.limit("120 per minute")
 @bp.doc(
     summary="通过短时链接打开文书",
     description="由加注件或房屋证明接口返回的 download_links 打开 PNG 或 PDF，无需登录头；"
