@@ -287,3 +287,55 @@ def test_buyer_sees_project_and_case_blockers(client, citizen_headers, demo, sta
     assert kinds == {("construction_mortgage_unreleased", "project"), ("other", "case")}
     assert all(b["blocks_next_step"] for b in view["blockers"])
     assert view["next_step"]["blocked"] is True
+
+
+# --- every demo project: the timeline is what the register recorded ----------------------
+PROJECTS = ["友阿悦玺", "欢乐水岸", "大汉龙城", "屈子书香苑", "江畔云庐", "龙舟御景"]
+
+
+@pytest.mark.parametrize("name", PROJECTS)
+def test_timeline_is_truthful_in_every_demo_project(client, citizen_headers, demo, name):
+    case = db.session.execute(
+        select(HandoverCase)
+        .where(HandoverCase.project_id == project_id(name))
+        .order_by(HandoverCase.id.desc())
+        .limit(1)
+    ).scalar_one()
+    events = {e.stage: e.reached_at for e in case.events}
+    stage = case.stage
+    case_id = give_case_to(case, demo, "zhao")
+    view = client.get(f"/api/v1/me/handover/{case_id}", headers=citizen_headers("zhao")).get_json()
+    assert view["stage"] == stage
+    for entry in view["timeline"]:
+        if entry["stage"] in events:
+            assert entry["reached_at"] == events[entry["stage"]].isoformat()
+        else:
+            assert entry["reached_at"] is None and entry["status"] == "pending"
+    project = client.get(f"/api/v1/handover/projects/{project_id(name)}").get_json()
+    assert view["project"]["stage"] == project["stage"]
+
+
+def test_demo_info_lists_sample_cases(demo):
+    projects = {p["name"]: p for p in demo["handover"]["projects"]}
+    assert set(projects) == set(PROJECTS)
+    assert set(projects["友阿悦玺"]["case_per_stage"]) == set(UNIT_STAGE_CODES)
+
+
+def test_openapi_describes_the_handover_endpoints(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for path in (
+        "/api/v1/handover/projects",
+        "/api/v1/handover/projects/{project_id}",
+        "/api/v1/me/handover",
+        "/api/v1/me/handover/subscriptions",
+        "/api/v1/staff/handover/cases",
+        "/api/v1/staff/handover/cases/{case_id}/advance",
+        "/api/v1/staff/handover/cases/advance",
+        "/api/v1/staff/handover/projects/{project_id}/advance",
+        "/api/v1/staff/handover/projects/{project_id}/blockers",
+        "/api/v1/staff/handover/blockers/{blocker_id}/resolve",
+        "/api/v1/staff/import/handover",
+    ):
+        assert path in paths, path
+    upload = paths["/api/v1/staff/import/handover"]["post"]["requestBody"]["content"]
+    assert {"multipart/form-data", "text/csv"} <= set(upload)
