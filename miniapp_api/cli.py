@@ -19,6 +19,10 @@ def register_cli(app: Flask) -> None:
 
     register_keys_cli(app)
 
+    from .partners.cli import register as register_partner_cli
+
+    register_partner_cli(app)
+
     @app.cli.command("seed-demo")
     @click.option("--scale", default=2000, show_default=True, help="Number of certificates.")
     @click.option("--seed", default=20261126, show_default=True, help="Random seed.")

@@ -12,6 +12,7 @@ from .handover import (
     NotificationOutbox,
     ProjectStageEvent,
 )
+from .partners import PARTNER_KINDS, Partner
 from .people import Person, parent_child
 from .registry import (
     CERTIFICATE_KINDS,
@@ -33,6 +34,7 @@ __all__ = [
     "CO_OWNERSHIP",
     "DOCUMENT_KINDS",
     "ENCUMBRANCE_KINDS",
+    "PARTNER_KINDS",
     "AuditEvent",
     "Certificate",
     "ElectronicLicense",
@@ -47,6 +49,7 @@ __all__ = [
     "KeyValueEntry",
     "LicenseCopy",
     "NotificationOutbox",
+    "Partner",
     "Person",
     "ProjectStageEvent",
     "PropertyRight",

@@ -1,0 +1,24 @@
+"""`flask --app wsgi create-partner NAME --kind bank|developer|agency [--organisation ORG]`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from ..models import PARTNER_KINDS
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("create-partner")
+    @click.argument("name")
+    @click.option("--kind", type=click.Choice(PARTNER_KINDS), required=True)
+    @click.option("--organisation", default=None, help="Developer name on its projects.")
+    def create_partner_command(name: str, kind: str, organisation: str | None) -> None:
+        """Create a partner and print its API key (shown once; only a hash is stored)."""
+        from .service import create_partner
+
+        try:
+            _partner, key = create_partner(name, kind, organisation)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from exc
+        click.echo(key)

@@ -1,0 +1,134 @@
+"""Partner API keys, bulk verification and developers' read-only handover progress."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from flask import g
+from sqlalchemy import select
+
+from ..domain import audit
+from ..domain.masking import mask_contract_number
+from ..errors import Problem
+from ..extensions import db
+from ..handover import service as handover
+from ..models import PARTNER_KINDS, HousingProject, Partner
+from ..verification import service as verification
+
+KEY_PREFIX = "bdcp"
+MAX_BATCH = 100
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_partner(name: str, kind: str, organisation: str | None = None) -> tuple[Partner, str]:
+    """Create a partner; the API key is returned once and only its hash is stored."""
+    if kind not in PARTNER_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(PARTNER_KINDS)}")
+    if kind == "developer" and not organisation:
+        raise ValueError("a developer partner needs --organisation (the developer's name)")
+    prefix = secrets.token_hex(6)
+    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    partner = Partner(
+        name=name, kind=kind, organisation=organisation, key_prefix=prefix, key_hash=_hash(key)
+    )
+    db.session.add(partner)
+    audit.record(
+        "partner.create", actor_kind="system", object_type="partner", detail={"kind": kind}
+    )
+    db.session.commit()
+    return partner, key
+
+
+def authenticate(key: str | None) -> Partner:
+    """The partner holding this API key, or a 401 problem (same answer for every failure)."""
+    refused = Problem(401, "api_key_invalid", "合作机构密钥无效或已停用")
+    parts = (key or "").split("_", 2)
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise refused
+    partner = db.session.execute(
+        select(Partner).where(Partner.key_prefix == parts[1])
+    ).scalar_one_or_none()
+    expected = partner.key_hash if partner is not None else _hash("")
+    if not hmac.compare_digest(expected, _hash(key or "")) or partner is None:
+        raise refused
+    if not partner.active:
+        raise refused
+    g.partner = partner
+    g.actor = ("partner", partner.id)
+    return partner
+
+
+def verify_tokens(tokens: list[str]) -> list[dict[str, Any]]:
+    """One verification answer per token, each audited like a public check."""
+    results = []
+    for index, token in enumerate(tokens):
+        answer = verification.check_token(token)
+        verification.record_check(answer, "partner")
+        results.append({"index": index, **answer.to_json()})
+    db.session.commit()
+    return results
+
+
+def verify_numbers(items: list[dict[str, str]]) -> list[dict[str, Any]]:
+    results = []
+    for index, item in enumerate(items):
+        answer = verification.check_by_number(item["certificate_number"], item["print_serial"])
+        verification.record_check(answer, "partner-number")
+        results.append({"index": index, **answer.to_json()})
+    db.session.commit()
+    return results
+
+
+def _own_project(partner: Partner, project_id: int) -> HousingProject:
+    project = db.session.get(HousingProject, project_id)
+    # Another developer's project answers exactly like a missing one.
+    if project is None or partner.kind != "developer" or project.developer != partner.organisation:
+        raise Problem(404, "project_not_found", "未找到该楼盘项目")
+    return project
+
+
+def own_projects(partner: Partner) -> list[dict[str, Any]]:
+    if partner.kind != "developer":
+        raise Problem(403, "forbidden", "仅开发企业可查看本企业项目的交房即交证进度")
+    projects = [p for p in handover.list_projects() if p["developer"] == partner.organisation]
+    audit.record(
+        "partner.handover.projects",
+        object_type="housing_project",
+        detail={"returned": len(projects)},
+    )
+    db.session.commit()
+    return projects
+
+
+def project_cases(partner: Partner, project_id: int, page: int, per_page: int) -> dict[str, Any]:
+    """Per-unit progress of one of the partner's own projects; buyers masked."""
+    _own_project(partner, project_id)
+    listing = handover.list_cases(
+        project_id=project_id, stage=None, contract_number=None, page=page, per_page=per_page
+    )
+    listing["items"] = [
+        {
+            "id": item["id"],
+            "building": item["building"],
+            "room": item["room"],
+            "unit_number": item["unit_number"],
+            "contract_number": mask_contract_number(item["contract_number"]),
+            "buyer_name": item["buyer_name"],
+            "stage": item["stage"],
+            "stage_label": item["stage_label"],
+            "next_stage": item["next_stage"],
+            "open_blockers": [
+                {"kind": b["kind"], "label": b.get("label"), "authority": b.get("authority")}
+                for b in item["open_blockers"]
+            ],
+            "updated_at": item["updated_at"],
+        }
+        for item in listing["items"]
+    ]
+    return listing
