@@ -79,6 +79,30 @@ def test_large_type_toggle_scales_fonts_and_persists(live_server, page, page_err
     assert page_errors == []
 
 
+def test_system_high_contrast_setting_is_honoured(live_server, page):
+    color = "getComputedStyle(document.querySelector('.entry__desc')).color"
+    page.goto(live_server + "/app/index.html")
+    normal = page.evaluate(color)
+    page.emulate_media(contrast="more")
+    page.reload()
+    assert page.evaluate(color) == "rgb(34, 34, 34)"
+    assert normal != "rgb(34, 34, 34)"
+
+
+def test_logout_ends_the_session(live_server, page, page_errors, login_as):
+    login_as("zhang")
+    page.goto(live_server + "/app/index.html")
+    page.get_by_text("已登录：张建国").wait_for()
+    token = page.evaluate("JSON.parse(localStorage.getItem('bdc.auth')).access_token")
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_role("dialog").get_by_role("button", name="退出").click()
+    page.get_by_role("button", name="微信登录").wait_for()
+    assert page.evaluate("localStorage.getItem('bdc.auth')") is None
+    me = page.request.get(live_server + "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status == 401
+    assert page_errors == []
+
+
 # --- WeChat login through the fake WeChat server ------------------------------------------------
 def test_login_through_fake_wechat_lands_on_the_next_page(
     live_server, page, page_errors, demo, fake_wechat
