@@ -22,10 +22,12 @@ requeue it by hand. See docs/handover.md ("Notifications").
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -218,15 +220,22 @@ class DeliveryPolicy:
     batch: int = 100
 
     @classmethod
-    def from_config(cls, config: dict[str, object], **overrides: object) -> DeliveryPolicy:
-        values: dict[str, object] = {
-            "lease_seconds": int(config.get("NOTIFY_LEASE_SECONDS", 60)),  # type: ignore[arg-type]
-            "max_attempts": int(config.get("NOTIFY_MAX_ATTEMPTS", 5)),  # type: ignore[arg-type]
-            "backoff_base": float(config.get("NOTIFY_BACKOFF_BASE", 30.0)),  # type: ignore[arg-type]
-            "backoff_cap": float(config.get("NOTIFY_BACKOFF_CAP", 3600.0)),  # type: ignore[arg-type]
+    def from_config(cls, config: Mapping[str, Any], **overrides: Any) -> DeliveryPolicy:
+        """From app config, else the environment (NOTIFY_LEASE_SECONDS, NOTIFY_MAX_ATTEMPTS,
+        NOTIFY_BACKOFF_BASE, NOTIFY_BACKOFF_CAP), else the defaults."""
+
+        def setting(name: str, default: float) -> float:
+            value = config.get(name) or os.environ.get(name)
+            return float(value) if value not in (None, "") else default
+
+        values: dict[str, Any] = {
+            "lease_seconds": int(setting("NOTIFY_LEASE_SECONDS", 60)),
+            "max_attempts": int(setting("NOTIFY_MAX_ATTEMPTS", 5)),
+            "backoff_base": setting("NOTIFY_BACKOFF_BASE", 30.0),
+            "backoff_cap": setting("NOTIFY_BACKOFF_CAP", 3600.0),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.backoff_cap, self.backoff_base * 2 ** (attempts - 1)))
