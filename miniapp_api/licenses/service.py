@@ -12,7 +12,6 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -44,7 +43,6 @@ from ..models import (
     Person,
     PropertyRight,
     RightHolder,
-    WechatAccount,
 )
 from . import rendering_glue
 from .purposes import is_common
@@ -354,17 +352,3 @@ def masked_view_for_copy(copy: LicenseCopy, now: datetime | None = None) -> dict
         ],
         "as_of": now,
     }
-
-
-def masked_view_for_copy_id(copy_id: int) -> dict[str, Any] | None:
-    """Convenience for the verification page: the masked view by ``LicenseCopy.id``."""
-    copy = db.session.execute(copy_query().where(LicenseCopy.id == copy_id)).scalar_one_or_none()
-    return masked_view_for_copy(copy) if copy else None
-
-
-def account_may_see_copy(account: WechatAccount | None, copy: LicenseCopy) -> bool:
-    return account is not None and account.person_id == copy.person_id
-
-
-def registry_name() -> str:
-    return current_app.config["REGISTRY_NAME"]

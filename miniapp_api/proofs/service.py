@@ -173,9 +173,7 @@ def verification_url(proof: HousingProof) -> str:
     return signed_documents.document_url(document_of(proof))
 
 
-def proof_dict(
-    proof: HousingProof, *, links: dict[str, Any] | None = None, with_url: bool = True
-) -> dict[str, Any]:
+def proof_dict(proof: HousingProof, *, links: dict[str, Any] | None = None) -> dict[str, Any]:
     result = proof.result or {}
     base = f"/api/v1/me/housing-proofs/{proof.public_id}"
     return {
@@ -194,7 +192,7 @@ def proof_dict(
         "applicant": result.get("applicant"),
         "members": result.get("members", []),
         "units": result.get("units", []),
-        "verification_url": verification_url(proof) if with_url else None,
+        "verification_url": verification_url(proof),
         "png_url": base + ".png",
         "pdf_url": base + ".pdf",
         "download_links": links,
@@ -262,9 +260,3 @@ def masked_view_for_proof(proof: HousingProof, now: datetime | None = None) -> d
         ],
         "as_of": now,
     }
-
-
-def masked_view_for_proof_id(proof_id: int) -> dict[str, Any] | None:
-    """Convenience for the verification page: the masked view by ``HousingProof.id``."""
-    proof = db.session.get(HousingProof, proof_id)
-    return masked_view_for_proof(proof) if proof else None
