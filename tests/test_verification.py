@@ -415,3 +415,23 @@ def test_demo_info_lists_a_url_for_each_outcome(samples):
     } <= set(samples)
     for sample in samples.values():
         assert sample["url"].startswith(f"{BASE}/v/")
+
+
+def test_a_check_on_a_broken_pooled_connection_is_retried_once(app, samples, monkeypatch):
+    from sqlalchemy.exc import DBAPIError
+
+    from miniapp_api.verification import service
+
+    calls = []
+
+    def flaky(text: str) -> Any:
+        calls.append(text)
+        if len(calls) == 1:
+            broken = Exception("server closed the connection")
+            raise DBAPIError("SELECT 1", {}, broken, connection_invalidated=True)
+        return service.check_token(text)
+
+    with app.test_request_context("/"):
+        answer = service.run_check("api", flaky, token_of(samples["authentic"]))
+    assert answer.verdict == "authentic"
+    assert len(calls) == 2

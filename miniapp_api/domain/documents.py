@@ -94,14 +94,15 @@ _keyset_lock = threading.Lock()
 def keystore() -> FileKeyStore:
     """The app's signing key store in ``KEYS_DIR`` (0700 dir, 0600 files).
 
-    A first key is created when the store has no active key. Cached on ``app.extensions``.
+    A first key is created when the store has no key at all (not after a compromise: then
+    ``flask keys rotate`` decides). Cached on ``app.extensions``.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     store = app.extensions.get(_EXT_STORE)
     if store is None:
         store = FileKeyStore(app.config["KEYS_DIR"])
-        if not any(k.status is verify.KeyStatus.ACTIVE for k in store.keyset()):
-            store.rotate()
+        if not store.public_keys():
+            store.ensure_active()  # under the store's lock: workers starting together make one
         app.extensions[_EXT_STORE] = store
     return store
 

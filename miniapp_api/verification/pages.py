@@ -8,7 +8,6 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ..domain import documents
 from ..errors import Problem
-from ..extensions import db
 from . import service
 from .limits import token_limit
 
@@ -42,15 +41,13 @@ def _page(result: service.Answer) -> Response:
 @token_limit
 def verify_page(token: str) -> Response:
     """The verification page a phone camera or WeChat opens from the QR."""
-    result = service.check_token(token)
-    service.record_check(result, "page")
-    db.session.commit()
-    return _page(result)
+    return _page(service.run_check("page", service.check_token, token))
 
 
 def _qr_url_for(token: str) -> str:
     """The document's link, for a token that verifies and is on record; 404 otherwise."""
-    result = service.check_token(token)
+    with service.check_connection():
+        result = service.check_token(token)
     if result.verdict in ("forged", "malformed", "unknown_document"):
         raise Problem(404, "not_found", "未找到该二维码")
     return documents.document_url(token.upper())

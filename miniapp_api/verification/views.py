@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Response, json
 
 from ..errors import Problem
-from ..extensions import db
 from . import bp, service
 from .imaging import find_verification_text
 from .limits import strict_limit, token_limit
@@ -27,10 +29,10 @@ def _json(answer: service.Answer) -> Response:
     )
 
 
-def answer(result: service.Answer, channel: str) -> Response:
-    """Audit the check, commit, and answer (400 problem for a malformed token)."""
-    service.record_check(result, channel)
-    db.session.commit()
+def answer(channel: str, check: Callable[..., service.Answer], *args: Any) -> Response:
+    """Run the check and write its audit row in one transaction; answer (400 problem for a
+    malformed token)."""
+    result = service.run_check(channel, check, *args)
     if result.verdict == "malformed":
         raise Problem(400, "malformed_token", "二维码链接无效或不完整，请重新扫描纸质件上的二维码")
     return _json(result)
@@ -47,7 +49,7 @@ def verify_token(token: str) -> Response:
     Verify the token of a QR link (`/v/{TOKEN}`; either case). Every decodable token answers
     200 with a verdict; the live status (cancellation, encumbrances) is read at request time.
     """
-    return answer(service.check_token(token), "api")
+    return answer("api", service.check_token, token)
 
 
 @bp.post("/verify/by-number")
@@ -62,7 +64,7 @@ def verify_by_number(data: dict[str, str]) -> Response:
     answers `unknown_document` / `no_match` without saying which field was wrong.
     """
     return answer(
-        service.check_by_number(data["certificate_number"], data["print_serial"]), "number"
+        "number", service.check_by_number, data["certificate_number"], data["print_serial"]
     )
 
 
@@ -83,4 +85,4 @@ def verify_image(files: dict) -> Response:
     upload = files["image"]
     data = upload.stream.read(5 * 1024 * 1024 + 1)
     text = find_verification_text(data)
-    return answer(service.check_token(text), "image")
+    return answer("image", service.check_token, text)

@@ -1,0 +1,399 @@
+"""Verification throughput and latency under gunicorn, driven by wrk (a plain script, not a test).
+
+    PYTHONPATH=. python bench/bench_verification.py [--scale 100000] [--db sqlite|URL]
+        [--connections 16] [--duration 15] [--workers 4]
+
+What it does, in one run:
+
+1. builds (or reuses, from bench/results/cache/) a demo registry seeded with
+   ``seed_demo(scale=N)`` — every certificate with its signed QR token;
+2. serves the real app (``wsgi:app``) and a bare Flask endpoint (``bench/baseline_app.py``)
+   with the same gunicorn settings, one after the other;
+3. drives each with wrk: the baseline ``GET /``, then ``GET /api/v1/verify/{TOKEN}`` and
+   ``GET /v/{TOKEN}`` over a few thousand different tokens (random per request), with audit
+   writes on (one audit row per check, as in production) and rate limits off;
+4. prints requests/s, p50/p99 latency and the ratio to the baseline, checks that every check
+   was audited, and writes the figures to bench/results/verification-<db>-<scale>.json.
+
+Targets (docs/performance.md, "Verification"): API ≥ 0.5× baseline with p99 ≤ 25 ms at 16
+connections, page ≥ 0.4×; at 1,000,000 certificates no more than 1.2× slower than at 100,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+CACHE = RESULTS / "cache"
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (benchmark only)
+BASE_URL = "https://bdc.example.gov.cn"
+BIN = Path(sys.executable).parent
+
+
+def log(*args: Any) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+# --- database ----------------------------------------------------------------------------------
+def _pg_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    admin = re.sub(r"/[^/]*$", "/postgres", url.replace("postgresql+psycopg://", "postgresql://"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _pg_exists(url: str, name: str) -> bool:
+    import psycopg
+
+    admin = re.sub(r"/[^/]*$", "/postgres", url.replace("postgresql+psycopg://", "postgresql://"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+
+
+def app_env(database_url: str, keys_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": SECRET,
+            "DATABASE_URL": database_url,
+            "KEYS_DIR": str(keys_dir),
+            "PUBLIC_BASE_URL": BASE_URL,
+            "RATELIMIT_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def prepare(scale: int, db: str, reseed: bool) -> tuple[str, Path, dict[str, Any]]:
+    """A seeded database for `scale` (cached between runs) and its keys directory."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if db == "sqlite":
+        path = CACHE / f"verify-{scale}.sqlite3"
+        url = f"sqlite:///{path}"
+        keys = CACHE / f"keys-sqlite-{scale}"
+        exists = path.exists()
+        if reseed and exists:
+            for p in CACHE.glob(f"verify-{scale}.sqlite3*"):
+                p.unlink()
+            shutil.rmtree(keys, ignore_errors=True)
+            exists = False
+    else:
+        name = f"bench_verify_{scale}"
+        url = re.sub(r"/[^/]*$", f"/{name}", db)
+        keys = CACHE / f"keys-pg-{scale}"
+        exists = bool(_pg_exists(db, name))
+        if reseed and exists:
+            _pg_admin(db, f"DROP DATABASE {name} WITH (FORCE)")
+            shutil.rmtree(keys, ignore_errors=True)
+            exists = False
+        if not exists:
+            _pg_admin(db, f"CREATE DATABASE {name}")
+    meta_path = CACHE / f"meta-{'sqlite' if db == 'sqlite' else 'pg'}-{scale}.json"
+    if not exists or not meta_path.exists():
+        log(f"seeding {scale} certificates into {url} (once; cached in {CACHE}) ...")
+        started = time.perf_counter()
+        code = (
+            "import json,sys,time\n"
+            "from flask_migrate import upgrade\n"
+            "from miniapp_api import create_app\n"
+            "from miniapp_api.demo.seed import seed_demo\n"
+            "app = create_app()\n"
+            "with app.app_context():\n"
+            "    upgrade()\n"
+            f"    print(json.dumps(seed_demo(scale={scale}, seed=20261126)))\n"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env=app_env(url, keys),
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        seeded = json.loads(out.strip().splitlines()[-1])
+        seeded["seed_seconds"] = round(time.perf_counter() - started, 1)
+        meta_path.write_text(json.dumps(seeded))
+        log("seeded:", seeded)
+    return url, keys, json.loads(meta_path.read_text())
+
+
+def sample_tokens(database_url: str, keys: Path, count: int) -> list[str]:
+    code = (
+        "import json,random\n"
+        "from sqlalchemy import select, func\n"
+        "from miniapp_api import create_app\n"
+        "from miniapp_api.extensions import db\n"
+        "from miniapp_api.models import IssuedDocument\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    top = db.session.execute(select(func.max(IssuedDocument.id))).scalar()\n"
+        f"    ids = random.Random(7).sample(range(1, top + 1), min({count}, top))\n"
+        "    rows = db.session.execute(select(IssuedDocument.token)"
+        ".where(IssuedDocument.id.in_(ids))).scalars().all()\n"
+        "    print(json.dumps(rows))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=app_env(database_url, keys),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def audit_count(database_url: str, keys: Path) -> int:
+    code = (
+        "from sqlalchemy import select, func\n"
+        "from miniapp_api import create_app\n"
+        "from miniapp_api.extensions import db\n"
+        "from miniapp_api.models import AuditEvent\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    print(db.session.execute(select(func.count(AuditEvent.id))"
+        ".where(AuditEvent.action == 'verification.check')).scalar())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=app_env(database_url, keys),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return int(out.strip().splitlines()[-1])
+
+
+# --- servers -----------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gunicorn_args(target: str, port: int, workers: int) -> list[str]:
+    return [
+        str(BIN / "gunicorn"),
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        target,
+    ]
+
+
+@contextmanager
+def serve(target: str, env: dict[str, str], workers: int, probe: str) -> Any:
+    port = free_port()
+    args = gunicorn_args(target, port, workers)
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + probe, timeout=2) as r:  # noqa: S310
+                    if r.status < 500:
+                        break
+            except Exception:  # noqa: S110 - not up yet
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"gunicorn for {target} did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# --- wrk ---------------------------------------------------------------------------------------
+LUA = """
+local tokens = {%s}
+local prefix = "%s"
+local suffix = "%s"
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("seed", counter)
+end
+function init(args)
+  math.randomseed(seed * 7919 + os.time())
+end
+function request()
+  return wrk.format("GET", prefix .. tokens[math.random(#tokens)] .. suffix)
+end
+"""
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not match:
+        raise ValueError(text)
+    return float(match[1]) * _UNITS[match[2]]
+
+
+def wrk(url: str, connections: int, duration: int, script: Path | None = None) -> dict[str, Any]:
+    args = [
+        shutil.which("wrk") or "/usr/bin/wrk",
+        f"-t{min(2, connections)}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        "--timeout",
+        "10s",
+    ]
+    if script is not None:
+        args += ["-s", str(script)]
+    out = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
+    requests = int(re.search(r"(\d+) requests in", out)[1])
+    lat = {p: _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": rps,
+        "requests": requests,
+        "p50_ms": lat.get("50"),
+        "p90_ms": lat.get("90"),
+        "p99_ms": lat.get("99"),
+        "non_2xx": int(errors[1]) if errors else 0,
+        "socket_errors": socket_errors[1] if socket_errors else "",
+    }
+
+
+def write_script(tokens: list[str], prefix: str, suffix: str = "") -> Path:
+    path = RESULTS / f"wrk-{abs(hash((prefix, suffix)))}.lua"
+    path.write_text(LUA % (",".join(f'"{t}"' for t in tokens), prefix, suffix))
+    return path
+
+
+# --- main --------------------------------------------------------------------------------------
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    url, keys, seeded = prepare(args.scale, args.db, args.reseed)
+    tokens = sample_tokens(url, keys, args.tokens)
+    random.Random(1).shuffle(tokens)
+    log(f"{len(tokens)} sample tokens; workers={args.workers} connections={args.connections}")
+    env = app_env(url, keys)
+    results: dict[str, Any] = {
+        "scale": args.scale,
+        "db": "sqlite" if args.db == "sqlite" else "postgresql",
+        "certificates": seeded.get("certificates"),
+        "seed_seconds": seeded.get("seed_seconds"),
+        "workers": args.workers,
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "rounds": args.rounds,
+        "cpus": os.cpu_count(),
+    }
+    before = audit_count(url, keys)
+    baseline_env = {**env, "PYTHONPATH": str(ROOT / "bench")}
+    api_script = write_script(tokens, "/api/v1/verify/")
+    page_script = write_script(tokens, "/v/")
+    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "api": [], "page": []}
+    with (
+        serve("baseline_app:app", baseline_env, args.workers, "/") as baseline,
+        serve("wsgi:app", env, args.workers, "/healthz") as app_base,
+    ):
+        targets = {
+            "baseline": (baseline + "/", None),
+            "api": (app_base + "/", api_script),
+            "page": (app_base + "/", page_script),
+        }
+        for target, script in targets.values():  # warm-up: imports, pools, caches
+            wrk(target, args.connections, 2, script)
+        # The machine may be shared: alternate short runs and keep the median of each, so
+        # that a burst of outside load does not land on one endpoint only.
+        for round_no in range(args.rounds):
+            for key, (target, script) in targets.items():
+                runs[key].append(wrk(target, args.connections, args.duration, script))
+                log(f"round {round_no + 1} {key}", runs[key][-1])
+    after = audit_count(url, keys)
+    for key, items in runs.items():
+        ordered = sorted(items, key=lambda r: r["rps"])
+        results[key] = dict(ordered[len(ordered) // 2])
+        results[key]["all_rps"] = [r["rps"] for r in items]
+    results["audited_checks"] = after - before
+    results["checks_answered"] = sum(r["requests"] for k in ("api", "page") for r in runs[k])
+    base_rps = results["baseline"]["rps"]
+    for key in ("api", "page"):
+        results[key]["ratio"] = round(results[key]["rps"] / base_rps, 3)
+    out = RESULTS / f"verification-{results['db']}-{args.scale}.json"
+    out.write_text(json.dumps(results, indent=2))
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    rows = [
+        "| endpoint | req/s | p50 ms | p99 ms | × baseline | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, label in (
+        ("baseline", "bare Flask `GET /`"),
+        ("api", "`GET /api/v1/verify/{TOKEN}`"),
+        ("page", "`GET /v/{TOKEN}`"),
+    ):
+        r = results[key]
+        ratio = r.get("ratio", 1.0)
+        rows.append(
+            f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+            f"{ratio:.2f} | {r['non_2xx']} |"
+        )
+    head = (
+        f"{results['db']}, scale {results['scale']} ({results['certificates']} certificates), "
+        f"{results['workers']} sync workers, {results['connections']} connections, "
+        f"median of {results['rounds']} alternating {results['duration_s']} s wrk runs, "
+        f"{results['cpus']} CPUs; audit rows written: {results['audited_checks']} "
+        f"(checks answered in measured runs: {results['checks_answered']})"
+    )
+    return head + "\n\n" + "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=100_000)
+    parser.add_argument(
+        "--db", default=os.environ.get("BENCH_DATABASE_URL", "sqlite"), help="sqlite or a URL"
+    )
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per endpoint")
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--tokens", type=int, default=5000)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+    results = run(args)
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
