@@ -141,6 +141,9 @@ def app(
         yield application
         db.session.remove()
         db.engine.dispose()
+        from miniapp_api.verification.service import dispose_check_engine
+
+        dispose_check_engine(application)  # its own pool on PostgreSQL
 
 
 @pytest.fixture
