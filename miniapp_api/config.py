@@ -77,7 +77,6 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "WECHAT_SECRET": env.get("WECHAT_SECRET", "demo-secret"),
         "WECHAT_TOKEN": env.get("WECHAT_TOKEN", "demo-token"),
         "WECHAT_TEMPLATE_HANDOVER": env.get("WECHAT_TEMPLATE_HANDOVER", "handover-progress"),
-        "DEV_LOGIN_ENABLED": _bool(env.get("DEV_LOGIN_ENABLED"), not production),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL", "900")),
         "REFRESH_TOKEN_TTL": int(env.get("REFRESH_TOKEN_TTL", str(14 * 24 * 3600))),
         "STAFF_TOKEN_TTL": int(env.get("STAFF_TOKEN_TTL", "1800")),
@@ -104,6 +103,18 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "ARGON2_MEMORY_COST": int(env.get("ARGON2_MEMORY_COST", "65536")),  # KiB
         "ARGON2_PARALLELISM": int(env.get("ARGON2_PARALLELISM", "4")),
         "WECHAT_PUSH_MAX_BYTES": int(env.get("WECHAT_PUSH_MAX_BYTES", str(64 * 1024))),
+        # Verification rate limits per client (docs/verification.md).
+        "VERIFY_RATE_LIMIT": env.get("VERIFY_RATE_LIMIT", "60 per minute;1000 per hour"),
+        "VERIFY_STRICT_RATE_LIMIT": env.get(
+            "VERIFY_STRICT_RATE_LIMIT", "10 per minute;100 per hour"
+        ),
+        # Header-free download links of copies and proofs (seconds, at most 600).
+        "DOWNLOAD_LINK_TTL": min(600, int(env.get("DOWNLOAD_LINK_TTL", "300"))),
+        # WeChat notification outbox delivery (docs/handover.md).
+        "NOTIFY_LEASE_SECONDS": int(env.get("NOTIFY_LEASE_SECONDS", "60")),
+        "NOTIFY_MAX_ATTEMPTS": int(env.get("NOTIFY_MAX_ATTEMPTS", "5")),
+        "NOTIFY_BACKOFF_BASE": float(env.get("NOTIFY_BACKOFF_BASE", "30")),
+        "NOTIFY_BACKOFF_CAP": float(env.get("NOTIFY_BACKOFF_CAP", "3600")),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # flask-smorest / OpenAPI

@@ -30,6 +30,9 @@ def main() -> None:
         print("demo data:", "already present" if not result.get("created") else result)
         for hook in STARTUP_HOOKS:
             hook(app)
+    from miniapp_api.rendering import warm_up
+
+    warm_up(app.config["REGISTRY_NAME"])  # first document download is then fast
 
     fake = FakeWeChat(
         users=wechat_users(),
