@@ -77,6 +77,7 @@ def app_env(database_url: str, keys_dir: Path) -> dict[str, str]:
             "PUBLIC_BASE_URL": BASE_URL,
             "RATELIMIT_ENABLED": "false",
             "LOG_LEVEL": "WARNING",
+            "RENDER_WARM_UP": "false",  # document fonts: not used by verification
             "PYTHONPATH": str(ROOT),
         }
     )
@@ -190,8 +191,10 @@ def free_port() -> int:
 
 
 def gunicorn_args(target: str, port: int, workers: int) -> list[str]:
+    config = ROOT / "gunicorn.conf.py"  # the production settings, for both servers
     return [
         str(BIN / "gunicorn"),
+        *(["--config", str(config)] if config.exists() else []),
         "--workers",
         str(workers),
         "--worker-class",
@@ -387,7 +390,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs per endpoint")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn.conf default"
+    )
     parser.add_argument("--tokens", type=int, default=5000)
     parser.add_argument("--reseed", action="store_true")
     args = parser.parse_args()

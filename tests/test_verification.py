@@ -435,3 +435,25 @@ def test_a_check_on_a_broken_pooled_connection_is_retried_once(app, samples, mon
         answer = service.run_check("api", flaky, token_of(samples["authentic"]))
     assert answer.verdict == "authentic"
     assert len(calls) == 2
+
+
+def test_raw_hot_path_query_returns_what_sqlalchemy_returns(app):
+    from miniapp_api.verification import service
+
+    ids = db.session.execute(select(IssuedDocument.document_id).limit(40)).scalars().all()
+    conn = db.session.connection()
+    for document_id in ids:
+        params = {"document_id": document_id}
+        expected = [tuple(r) for r in conn.execute(service._BY_DOCUMENT, params).all()]
+        assert [tuple(r) for r in service._RAW_BY_DOCUMENT.all(conn, params)] == expected
+
+
+def test_raw_audit_row_reads_back_through_the_orm(client, samples):
+    client.get(samples["mortgaged"]["api"])
+    event = db.session.execute(
+        select(AuditEvent).where(AuditEvent.action == "verification.check")
+    ).scalar_one()
+    assert event.at.tzinfo is not None
+    assert abs((datetime.now(UTC) - event.at).total_seconds()) < 60
+    assert event.detail == {"channel": "api", "reason": "valid", "kind": "property_certificate"}
+    assert event.result == "authentic"

@@ -66,6 +66,7 @@ from ..models import (
     RightHolder,
 )
 from ..netutil import client_hash
+from .rawsql import RawStatement
 
 VERDICTS = (
     "authentic",
@@ -373,6 +374,7 @@ _BY_DOCUMENT = (
     .join(IssuedDocument.__table__, _doc.certificate_id == _cert.id)
     .where(_doc.document_id == bindparam("document_id"))
 )
+_RAW_BY_DOCUMENT = RawStatement(_BY_DOCUMENT)
 _BY_ID = _certificate_query().where(_cert.id == bindparam("certificate_id"))
 _BY_NUMBER = select(_cert.id, _cert.kind, _cert.print_serial).where(
     _cert.number == bindparam("number")
@@ -498,7 +500,7 @@ def certificate_view(
     """Masked view of a certificate found by its document id (or, by number, its id)."""
     conn = _conn()
     if document_id is not None:
-        rows = conn.execute(_BY_DOCUMENT, {"document_id": document_id}).all()
+        rows = _RAW_BY_DOCUMENT.all(conn, {"document_id": document_id})
     else:
         rows = conn.execute(_BY_ID, {"certificate_id": certificate_id}).all()
         if rows:
@@ -727,7 +729,22 @@ VERDICT_TEXT = {
 
 
 # --- audit -----------------------------------------------------------------------------------
-_AUDIT_INSERT = insert(AuditEvent.__table__)
+_AUDIT_COLUMNS = (
+    "at",
+    "action",
+    "result",
+    "actor_kind",
+    "actor_id",
+    "object_type",
+    "object_id",
+    "client_hash",
+    "request_id",
+    "reason",
+    "detail",
+)
+_AUDIT_INSERT = RawStatement(
+    insert(AuditEvent.__table__).values({name: bindparam(name) for name in _AUDIT_COLUMNS})
+)
 
 
 def record_check(answer: Answer, channel: str) -> None:
@@ -744,8 +761,8 @@ def record_check(answer: Answer, channel: str) -> None:
         request_id = g.get("request_id")
         client = client_hash()
         actor_kind, actor_id = g.get("actor", ("public", None))
-    _conn().execute(
-        _AUDIT_INSERT,
+    _AUDIT_INSERT.run(
+        _conn(),
         {
             "at": _now(),
             "action": "verification.check",
