@@ -57,10 +57,11 @@ def register(app: Flask) -> None:
     def rotate_command() -> None:
         """Create a new active key; the current one is retired and still verifies."""
         from .domain import audit
-        from .domain.documents import keystore
+        from .domain.documents import forget_keyset, keystore
         from .extensions import db
 
         kid = keystore().rotate()
+        forget_keyset()
         audit.record("keys.rotate", actor_kind="system", object_type="key", object_id=kid.hex())
         db.session.commit()
         click.echo(f"New active key {kid.hex()} ({b64url_encode(kid)}).")
@@ -77,7 +78,7 @@ def register(app: Flask) -> None:
     def compromise_command(kid: str, reason: str, rotate: bool) -> None:
         """Mark KID compromised: every token it signed answers `forged` from now on."""
         from .domain import audit
-        from .domain.documents import keystore
+        from .domain.documents import forget_keyset, keystore
         from .extensions import db
 
         store = keystore()
@@ -85,6 +86,7 @@ def register(app: Flask) -> None:
         target = _find_kid(kid, [i.kid for i in infos])
         was_active = any(i.kid == target and i.status is KeyStatus.ACTIVE for i in infos)
         store.mark_compromised(target)
+        forget_keyset()
         audit.record(
             "keys.compromise",
             actor_kind="system",
@@ -95,6 +97,7 @@ def register(app: Flask) -> None:
         click.echo(f"Key {target.hex()} marked compromised.")
         if was_active and rotate:
             new = store.rotate()
+            forget_keyset()
             audit.record("keys.rotate", actor_kind="system", object_type="key", object_id=new.hex())
             click.echo(f"New active key {new.hex()}. Re-issue documents signed by the old key.")
         elif was_active:

@@ -58,7 +58,8 @@ def test_keystore_creates_a_private_first_key(app, tmp_path):
     assert documents.keystore() is store
 
 
-def test_keyset_cache_follows_rotation(app):
+def test_keyset_cache_follows_rotation(app, monkeypatch):
+    monkeypatch.setattr(documents, "KEYSET_RECHECK_SECONDS", 0.0)  # another process rotates
     before = documents.current_keyset()
     assert documents.current_keyset() is before
     new_kid = documents.keystore().rotate()

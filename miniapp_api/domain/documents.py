@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -61,6 +62,7 @@ __all__ = [
     "copy_fields",
     "current_keyset",
     "document_url",
+    "forget_keyset",
     "issue_certificate",
     "issue_document",
     "issue_missing_certificate_documents",
@@ -88,6 +90,7 @@ CERTIFICATE_DOCUMENT_KINDS = {
 _EXT_STORE = "verify_keystore"
 _EXT_KEYSET = "verify_keyset"
 _keyset_lock = threading.Lock()
+KEYSET_RECHECK_SECONDS = 1.0
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -118,20 +121,30 @@ def _state_stamp(store: FileKeyStore) -> tuple[int, int, int]:
 def current_keyset() -> KeySet:
     """The verification key set, cached until ``state.json`` changes (rotation, compromise).
 
-    One ``stat`` per call, so a ``keys rotate``/``keys compromise`` run by another process is
-    seen by every worker at its next request.
+    ``state.json`` is looked at (one ``stat``) at most every ``KEYSET_RECHECK_SECONDS``, so a
+    ``keys rotate``/``keys compromise`` run by another process is seen by every worker within
+    a second. Anything in this process that changes the store calls :func:`forget_keyset`.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cached = app.extensions.get(_EXT_KEYSET)
+    now = time.monotonic()
+    if cached is not None and now - cached[2] < KEYSET_RECHECK_SECONDS:
+        return cached[1]
     store = keystore()
     stamp = _state_stamp(store)
-    cached = app.extensions.get(_EXT_KEYSET)
     if cached is not None and cached[0] == stamp:
+        app.extensions[_EXT_KEYSET] = (stamp, cached[1], now)
         return cached[1]
     with _keyset_lock:
         stamp = _state_stamp(store)
         keyset = store.keyset()
-        app.extensions[_EXT_KEYSET] = (stamp, keyset)
+        app.extensions[_EXT_KEYSET] = (stamp, keyset, now)
         return keyset
+
+
+def forget_keyset() -> None:
+    """Drop the cached key set (after this process rotated or compromised a key)."""
+    current_app.extensions.pop(_EXT_KEYSET, None)
 
 
 class _FixedSigner:

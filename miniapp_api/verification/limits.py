@@ -10,11 +10,16 @@ or environment variables ``VERIFY_RATE_LIMIT`` / ``VERIFY_STRICT_RATE_LIMIT``.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import current_app
 
 from ..extensions import limiter
 from ..netutil import client_address, is_exempt_network
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_CHECK_LIMIT = "60 per minute;1000 per hour"
 DEFAULT_STRICT_LIMIT = "10 per minute;100 per hour"
@@ -37,5 +42,26 @@ def exempt() -> bool:
     return is_exempt_network(client_address())
 
 
-token_limit = limiter.shared_limit(token_limit_value, scope="verify-token", exempt_when=exempt)
-strict_limit = limiter.limit(strict_limit_value, exempt_when=exempt)
+def _when_enabled(decorator: Callable[[F], F]) -> Callable[[F], F]:
+    """Apply a flask-limiter decorator, skipping its bookkeeping entirely when limits are off
+    (``RATELIMIT_ENABLED=false``): the library evaluates its limit lists on every call even
+    when disabled, which is measurable on the verification hot path."""
+
+    def apply(view: F) -> F:
+        limited = decorator(view)
+
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if limiter.enabled:
+                return limited(*args, **kwargs)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return apply
+
+
+token_limit = _when_enabled(
+    limiter.shared_limit(token_limit_value, scope="verify-token", exempt_when=exempt)
+)
+strict_limit = _when_enabled(limiter.limit(strict_limit_value, exempt_when=exempt))

@@ -48,6 +48,7 @@ from sqlalchemy.orm import aliased
 import verify
 from verify import Claims, Reason
 
+from ..db_setup import configure_engine_events
 from ..domain import documents
 from ..domain.masking import mask_name
 from ..domain.validators import normalize_certificate_number
@@ -397,35 +398,41 @@ _ENGINE_KEY = "verification_engine"
 
 
 def check_engine() -> Any:
-    """The engine public checks run on: autocommit (a check is one read and one insert, each
-    its own transaction — no BEGIN/COMMIT round trips).
+    """The engine public checks run on: a small pool of its own, autocommit (a check is one
+    read and one insert, each its own transaction — no BEGIN/COMMIT round trips), no
+    pre-ping (a connection broken by a database restart is retried once, :func:`run_check`),
+    no reset on return (there is never an open transaction).
 
-    On PostgreSQL it is a small pool of its own whose sessions run with
-    ``synchronous_commit = off`` and no pre-ping: a database crash can lose the last fraction
-    of a second of *public check* audit rows (never corrupt them), and a connection broken by
-    a database restart is retried once (:func:`run_check`). Every other write — staff changes,
-    their audit events — keeps going through the normal, fully synchronous engine. On SQLite
-    the normal engine is used in autocommit mode.
+    On PostgreSQL its sessions run with ``synchronous_commit = off``: a database crash can
+    lose the last fraction of a second of *public check* audit rows (never corrupt them).
+    Every other write — staff changes and their audit events — keeps going through the normal,
+    fully synchronous engine.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     entry = app.extensions.get(_ENGINE_KEY)
     if entry is None:
         base = db.engine
+        options: dict[str, Any] = {
+            "isolation_level": "AUTOCOMMIT",
+            "pool_pre_ping": False,
+            "pool_reset_on_return": None,
+        }
         if base.dialect.name == "postgresql":
-            engine, owned = (
-                create_engine(
-                    base.url,
-                    isolation_level="AUTOCOMMIT",
-                    pool_pre_ping=False,
-                    pool_size=4,
-                    max_overflow=8,
-                    connect_args={"options": "-c synchronous_commit=off"},
-                ),
-                True,
+            engine = create_engine(
+                base.url,
+                pool_size=4,
+                max_overflow=8,
+                connect_args={"options": "-c synchronous_commit=off"},
+                **options,
             )
-        else:
-            engine, owned = base.execution_options(isolation_level="AUTOCOMMIT"), False
-        entry = app.extensions[_ENGINE_KEY] = (engine, owned)
+            entry = (engine, True)
+        elif base.url.database and base.url.database != ":memory:":
+            engine = create_engine(base.url, **options)
+            configure_engine_events(engine)  # the same pragmas (WAL, busy timeout, FKs)
+            entry = (engine, True)
+        else:  # an in-memory database exists once, in the main engine
+            entry = (base.execution_options(isolation_level="AUTOCOMMIT"), False)
+        app.extensions[_ENGINE_KEY] = entry
     return entry[0]
 
 

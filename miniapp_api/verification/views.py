@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, json
+from flask import Response
 
 from ..errors import Problem
 from . import bp, service
@@ -23,7 +24,7 @@ def _json(answer: service.Answer) -> Response:
     # The hot path: the body has the VerificationAnswerSchema shape (tests check it) and is
     # serialised directly rather than dumped through marshmallow.
     return Response(
-        json.dumps(answer.to_json(), ensure_ascii=False),
+        json.dumps(answer.to_json(), ensure_ascii=False, separators=(",", ":")),
         status=200,
         content_type="application/json; charset=utf-8",
     )
