@@ -171,14 +171,16 @@ def register_viewer(kind: str) -> Callable[[Viewer], Viewer]:
 
 # --- formatting ------------------------------------------------------------------------------
 def iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    v = value.astimezone(UTC)  # f-strings: strftime is several times slower on the hot path
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def day(value: datetime | None) -> str | None:
     """A date as printed on Chinese documents, in Beijing time."""
     if value is None:
         return None
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d")
+    local = value.astimezone(BEIJING)
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
 
 
 def day_zh(value: datetime | None) -> str:
@@ -190,7 +192,7 @@ def day_zh(value: datetime | None) -> str:
 
 def time_zh(value: datetime) -> str:
     local = value.astimezone(BEIJING)
-    return f"{day_zh(value)} {local:%H:%M:%S}（北京时间）"
+    return f"{day_zh(value)} {local.hour:02d}:{local.minute:02d}:{local.second:02d}（北京时间）"
 
 
 def _area_text(value: Any) -> str:
