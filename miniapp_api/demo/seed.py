@@ -237,6 +237,9 @@ class DemoBuilder:
     ) -> int:
         rng = self.rng
         use = rng.choices([u for u, _ in USES], weights=[w for _, w in USES])[0]
+        if location is not None:
+            # Named flats (demo citizens, new-build projects) are homes.
+            use = USES[0][0]
         building = building or rng.randrange(1, 30)
         room = room or rng.choice([101, 102, 201, 202, 301, 502, 801, 1201, 1502, 1802, 2301])
         if location is None:
