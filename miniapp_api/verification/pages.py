@@ -97,7 +97,11 @@ _TOKEN_PARAM = {
 
 
 def _openapi_paths() -> dict[str, dict[str, Any]]:
-    def op(summary: str, description: str, content: dict[str, Any]) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"type": "object"}}}
+
+    def op(
+        summary: str, description: str, content: dict[str, Any], errors: dict[str, Any]
+    ) -> dict[str, Any]:
         return {
             "tags": ["证书证明核验"],
             "summary": summary,
@@ -105,27 +109,38 @@ def _openapi_paths() -> dict[str, dict[str, Any]]:
             "parameters": [_TOKEN_PARAM],
             "responses": {
                 "200": {"description": "OK", "content": content},
-                "404": {"description": "令牌无法验证"},
-                "429": {"description": "请求过于频繁"},
+                **errors,
+                "429": {"description": "请求过于频繁", "content": problem},
             },
         }
 
+    not_found = {"404": {"description": "令牌无法验证或无此文件", "content": problem}}
+
     html = {"text/html": {"schema": {"type": "string"}}}
+    page = op(
+        "核验页面",
+        "Mobile page in Chinese: verdict, masked details, live status, time of the "
+        "answer. `/V/{token}` is the same. A malformed token answers 400 with the page.",
+        html,
+        # every token gets a page: 200, or 400 for a malformed one (no 404)
+        {"400": {"description": "令牌格式无效（页面说明原因）", "content": html}},
+    )
     return {
-        "/v/{token}": {
-            "get": op(
-                "核验页面",
-                "Mobile page in Chinese: verdict, masked details, live status, time of the "
-                "answer. `/V/{token}` is the same. A malformed token answers 400 with the page.",
-                html,
-            )
-        },
+        "/v/{token}": {"get": page},
         "/v/{token}.png": {
-            "get": op("二维码 PNG", "QR image of the link (tokens that verify).", {"image/png": {}})
+            "get": op(
+                "二维码 PNG",
+                "QR image of the link (tokens that verify).",
+                {"image/png": {}},
+                not_found,
+            )
         },
         "/v/{token}.svg": {
             "get": op(
-                "二维码 SVG", "QR image of the link (tokens that verify).", {"image/svg+xml": {}}
+                "二维码 SVG",
+                "QR image of the link (tokens that verify).",
+                {"image/svg+xml": {}},
+                not_found,
             )
         },
         "/.well-known/jwks.json": {
