@@ -10,10 +10,13 @@ from .pages import pages  # noqa: E402,F401  (registered by the app factory: /v/
 
 def _register_demo_section() -> None:
     from ..demo.info import SECTIONS
-    from .demo import verification_samples
+    from ..dev.serve import STARTUP_HOOKS
+    from .demo import issue_missing_documents, verification_samples
 
     if verification_samples not in SECTIONS:
         SECTIONS.append(verification_samples)
+    if issue_missing_documents not in STARTUP_HOOKS:
+        STARTUP_HOOKS.append(issue_missing_documents)  # `make run` on a database seeded earlier
 
 
 _register_demo_section()
