@@ -428,7 +428,8 @@ class DemoBuilder:
         self._cancel(c, date(2023, 11, 2), "房屋已转让，原证书注销")
 
     def _supersede(self, old: int, new: int, when: date) -> None:
-        row = next(c for c in self.rows.certificates if c["id"] == old)
+        # The row was just added: search from the end (from the start is quadratic at 10^6).
+        row = next(c for c in reversed(self.rows.certificates) if c["id"] == old)
         row.update(
             status="superseded",
             superseded_by_id=new,
@@ -437,7 +438,7 @@ class DemoBuilder:
         )
 
     def _cancel(self, cid: int, when: date, reason: str) -> None:
-        row = next(c for c in self.rows.certificates if c["id"] == cid)
+        row = next(c for c in reversed(self.rows.certificates) if c["id"] == cid)
         row.update(status="cancelled", status_changed_at=_utc(when), status_reason=reason)
 
     def registry(self, count: int) -> None:
