@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
@@ -59,6 +61,44 @@ class Problem(Exception):
         self.headers = headers or {}
         self.extra = extra
         super().__init__(f"{status} {self.code}: {self.detail}")
+
+
+class ProblemSchema(ma.Schema):
+    """The documented shape of every error answer (RFC 9457 plus `code` and `request_id`)."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # extension members, e.g. `rows` of a refused import
+
+    type = ma.fields.String(required=True, metadata={"format": "uri"})
+    title = ma.fields.String(required=True, metadata={"description": "中文标题"})
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True, metadata={"description": "中文说明"})
+    code = ma.fields.String(required=True, metadata={"description": "稳定的机器可读错误码"})
+    instance = ma.fields.String(allow_none=True)
+    request_id = ma.fields.String(required=True, allow_none=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"description": "422：字段 → 错误信息"},
+    )
+
+
+class ProblemDocsPlugin(BasePlugin):
+    """Documents every 4xx/5xx answer of every operation as a problem (no bare descriptions)."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: Any = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in (operation.get("responses") or {}).items():
+                if (
+                    isinstance(response, dict)
+                    and "$ref" not in response
+                    and not response.get("content")
+                    and (str(status) == "default" or str(status)[:1] in {"4", "5"})
+                ):
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": "Problem"}}
 
 
 def problem_response(problem: Problem) -> Response:
