@@ -33,6 +33,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     init_request_hooks(app)
+    from .inputs import init_app as init_input_rules
+
+    init_input_rules(app)  # bounded <int:...> converter: before any route is added
     _register_blueprints(app)
 
     from .errors import register_error_handlers

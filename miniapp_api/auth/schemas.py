@@ -7,12 +7,13 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..domain.validators import is_valid_id_number, normalize_id_number
+from ..inputs import InputSchema
 from . import service
 
 STATE_RE = r"^[A-Za-z0-9]{1,128}$"
 
 
-class AuthorizeQuerySchema(Schema):
+class AuthorizeQuerySchema(InputSchema):
     next = fields.String(
         load_default=None,
         metadata={"description": "登录后返回的本站路径，例如 /app/proofs（只接受本站路径）"},
@@ -24,7 +25,7 @@ class AuthorizeQuerySchema(Schema):
             raise ValidationError("只能返回本站页面")
 
 
-class WechatLoginSchema(Schema):
+class WechatLoginSchema(InputSchema):
     code = fields.String(
         required=True,
         validate=validate.Length(min=1, max=512),
@@ -49,11 +50,11 @@ class LoginResultSchema(TokenPairSchema):
     next = fields.String(required=True, metadata={"description": "登录后应返回的本站路径"})
 
 
-class RefreshSchema(Schema):
+class RefreshSchema(InputSchema):
     refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=4096))
 
 
-class IdentitySchema(Schema):
+class IdentitySchema(InputSchema):
     name = fields.String(
         required=True,
         validate=validate.Length(min=2, max=64, error="请填写真实姓名"),
@@ -86,7 +87,7 @@ class ProfileSchema(Schema):
     bound_at = fields.DateTime(allow_none=True, metadata={"description": "实名认证时间（UTC）"})
 
 
-class JssdkQuerySchema(Schema):
+class JssdkQuerySchema(InputSchema):
     url = fields.String(
         required=True,
         validate=validate.Length(min=1, max=2048),
@@ -106,7 +107,7 @@ class JssdkConfigSchema(Schema):
     signature = fields.String(required=True)
 
 
-class StaffLoginSchema(Schema):
+class StaffLoginSchema(InputSchema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..domain.stages import BLOCKER_KINDS, PROJECT_STAGE_CODES, UNIT_STAGE_CODES
+from ..inputs import InputSchema
 
 UNIT_STAGE = validate.OneOf(UNIT_STAGE_CODES, error="未知的办理环节")
 PROJECT_STAGE = validate.OneOf(PROJECT_STAGE_CODES, error="未知的项目办理环节")
@@ -149,7 +150,11 @@ class BuyerCaseSchema(Schema):
     building = fields.String(allow_none=True)
     room = fields.String(allow_none=True)
     location = fields.String()
-    area_m2 = fields.Decimal(places=2, as_string=True)
+    area_m2 = fields.Decimal(
+        places=2,
+        as_string=True,
+        metadata={"type": "string", "description": "面积（㎡，两位小数）", "example": "89.50"},
+    )
     contract_number = fields.String(metadata={"description": "网签合同号（脱敏）"})
     has_loan = fields.Boolean()
     stage = fields.String()
@@ -168,7 +173,7 @@ class BuyerCaseListSchema(Schema):
     items = fields.List(fields.Nested(BuyerCaseSchema))
 
 
-class SubscriptionRequestSchema(Schema):
+class SubscriptionRequestSchema(InputSchema):
     case_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
@@ -179,7 +184,7 @@ class SubscriptionSchema(Schema):
 
 
 # --- staff -------------------------------------------------------------------------------------
-class CaseQuerySchema(Schema):
+class CaseQuerySchema(InputSchema):
     project_id = fields.Integer(validate=validate.Range(min=1))
     stage = fields.String(validate=UNIT_STAGE)
     contract_number = fields.String(
@@ -227,7 +232,7 @@ class CasePageSchema(Schema):
     items = fields.List(fields.Nested(StaffCaseSchema))
 
 
-class AdvanceCaseSchema(Schema):
+class AdvanceCaseSchema(InputSchema):
     stage = fields.String(
         required=True,
         validate=UNIT_STAGE,
@@ -249,7 +254,7 @@ class BulkItemSchema(AdvanceCaseSchema):
     id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
-class BulkAdvanceSchema(Schema):
+class BulkAdvanceSchema(InputSchema):
     items = fields.List(
         fields.Nested(BulkItemSchema),
         required=True,
@@ -268,7 +273,7 @@ class BulkResultSchema(Schema):
     items = fields.List(fields.Nested(BulkResultItemSchema))
 
 
-class AdvanceProjectSchema(Schema):
+class AdvanceProjectSchema(InputSchema):
     stage = fields.String(
         required=True,
         validate=PROJECT_STAGE,
@@ -292,7 +297,7 @@ class AdvanceProjectSchema(Schema):
     )
 
 
-class BlockerCreateSchema(Schema):
+class BlockerCreateSchema(InputSchema):
     kind = fields.String(
         required=True,
         validate=validate.OneOf(list(BLOCKER_KINDS), error="未知的阻碍事项类型"),
@@ -310,14 +315,14 @@ class BlockerCreateSchema(Schema):
     )
 
 
-class BlockerResolveSchema(Schema):
+class BlockerResolveSchema(InputSchema):
     resolution = fields.String(
         required=True,
         validate=validate.Length(min=1, max=2000, error="请填写处理结果（2000 字以内）"),
     )
 
 
-class BlockerQuerySchema(Schema):
+class BlockerQuerySchema(InputSchema):
     include_resolved = fields.Boolean(load_default=False)
 
 
@@ -334,7 +339,7 @@ class ImportResultSchema(Schema):
     persons_created = fields.Integer()
 
 
-class OutboxQuerySchema(Schema):
+class OutboxQuerySchema(InputSchema):
     state = fields.String(
         load_default="review",
         validate=validate.OneOf(["review", "failed", "unknown", "pending", "sent"]),

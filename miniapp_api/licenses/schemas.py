@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..inputs import InputSchema
 from .purposes import (
     COPY_DEFAULT_VALID_DAYS,
     COPY_MAX_VALID_DAYS,
@@ -107,7 +108,7 @@ class ElectronicLicenseSchema(Schema):
     cannot_copy_reason = fields.String(allow_none=True)
 
 
-class LicenseCopyRequestSchema(Schema):
+class LicenseCopyRequestSchema(InputSchema):
     purpose = PurposeField()
     valid_days = fields.Integer(
         strict=True,

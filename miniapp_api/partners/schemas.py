@@ -5,11 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..handover.schemas import ProjectSchema
+from ..inputs import InputSchema
 from ..verification.schemas import ByNumberSchema, VerificationAnswerSchema
 from .service import MAX_BATCH
 
 
-class TokenBatchSchema(Schema):
+class TokenBatchSchema(InputSchema):
     tokens = fields.List(
         fields.String(validate=validate.Length(min=1, max=2048)),
         required=True,
@@ -18,7 +19,7 @@ class TokenBatchSchema(Schema):
     )
 
 
-class NumberBatchSchema(Schema):
+class NumberBatchSchema(InputSchema):
     items = fields.List(
         fields.Nested(ByNumberSchema),
         required=True,
@@ -42,7 +43,7 @@ class PartnerProjectListSchema(Schema):
     items = fields.List(fields.Nested(ProjectSchema), required=True)
 
 
-class PageQuerySchema(Schema):
+class PageQuerySchema(InputSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
 

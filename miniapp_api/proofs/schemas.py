@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..inputs import InputSchema
 from ..licenses.schemas import DownloadLinksSchema, PurposeField
 
 
-class HousingProofRequestSchema(Schema):
+class HousingProofRequestSchema(InputSchema):
     scope = fields.String(
         required=True,
         validate=validate.OneOf(("personal", "family"), error="查询范围只能是 personal 或 family"),

@@ -18,6 +18,7 @@ from ..domain import audit, documents, pii
 from ..domain.validators import normalize_certificate_number
 from ..errors import Problem
 from ..extensions import db
+from ..inputs import InputSchema
 from ..models import ENCUMBRANCE_KINDS, Certificate, Encumbrance, IssuedDocument
 from . import bp
 
@@ -25,7 +26,7 @@ ROLES = ("clerk", "admin")
 
 
 # --- schemas -----------------------------------------------------------------------------------
-class CertificateQuerySchema(Schema):
+class CertificateQuerySchema(InputSchema):
     number = fields.String(
         required=True,
         validate=validate.Length(min=1, max=60),
@@ -33,13 +34,13 @@ class CertificateQuerySchema(Schema):
     )
 
 
-class ReasonSchema(Schema):
+class ReasonSchema(InputSchema):
     reason = fields.String(
         required=True, validate=validate.Length(min=1, max=200), metadata={"description": "事由"}
     )
 
 
-class EncumbranceCreateSchema(Schema):
+class EncumbranceCreateSchema(InputSchema):
     kind = fields.String(
         required=True,
         validate=validate.OneOf(ENCUMBRANCE_KINDS),

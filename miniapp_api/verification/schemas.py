@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..inputs import InputSchema
 from .service import ENCUMBRANCE_LABELS, VERDICTS
 
 
@@ -99,7 +100,7 @@ class VerificationAnswerSchema(Schema):
     as_of = fields.String(required=True, metadata={"description": "答复时间 (UTC, ISO 8601)"})
 
 
-class ByNumberSchema(Schema):
+class ByNumberSchema(InputSchema):
     certificate_number = fields.String(
         required=True,
         validate=validate.Length(min=1, max=60),
@@ -112,7 +113,7 @@ class ByNumberSchema(Schema):
     )
 
 
-class ImageUploadSchema(Schema):
+class ImageUploadSchema(InputSchema):
     image = fields.Raw(
         required=True,
         metadata={"type": "string", "format": "binary", "description": "JPEG 或 PNG，≤ 5 MB"},

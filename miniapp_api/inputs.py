@@ -1,0 +1,130 @@
+"""Rules every client input obeys, in one place (docs/errors.md, "Input rules").
+
+- Integers must fit the database's INTEGER. Ids in URL paths are 0 … 2^31−1 (a larger one
+  cannot exist: 404); integers in query strings and bodies are −2^31 … 2^31−1 (422).
+- Text is valid Unicode without NUL, lone surrogates or other control characters (tab, line
+  feed and carriage return allowed): 422. A NUL in the URL path: 400.
+- A JSON body must be an object with the documented fields only: anything else is 422
+  (`InputSchema` refuses unknown fields). Query parameters an endpoint does not use are
+  ignored (links get tracking parameters appended in WeChat).
+
+Request schemas (`@bp.arguments`) derive from `InputSchema`; response schemas need not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from werkzeug.routing import IntegerConverter, Map
+
+from .errors import Problem
+
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+
+# C0 controls other than tab/LF/CR, DEL, and UTF-16 surrogates (a lone one cannot be stored).
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` in routes: at most INT_MAX, so a huge id is a plain 404 (not a DB error)."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = INT_MAX,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+class CleanText(validate.Validator):
+    """Refuses NUL, other control characters and lone surrogates."""
+
+    error = "含有无效字符（控制字符或不完整的编码），请检查后重新填写"
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str) and _BAD_TEXT.search(value):
+            raise ValidationError(self.error)
+        return value
+
+
+# Chinese defaults for marshmallow's built-in messages (field-specific ones stay per schema).
+_MESSAGES: dict[type, dict[str, str]] = {
+    fields.Field: {"required": "必填", "null": "不能为空", "validator_failed": "填写的值无效"},
+    fields.String: {"invalid": "请填写文字", "invalid_utf8": "不是有效的 UTF-8 文字"},
+    fields.Integer: {"invalid": "请填写整数", "too_large": "数值过大"},
+    fields.Number: {"invalid": "请填写数字", "too_large": "数值过大"},
+    fields.Boolean: {"invalid": "请填写 true 或 false"},
+    fields.List: {"invalid": "请提供列表"},
+    fields.Dict: {"invalid": "请提供对象"},
+    fields.Nested: {"type": "请提供对象"},
+    fields.DateTime: {"invalid": "日期时间格式不正确"},
+    fields.Date: {"invalid": "日期格式不正确"},
+}
+
+
+def _harden(field: fields.Field) -> None:
+    """Add the input rules to one bound field (and to the items of a list).
+
+    Bound fields are shallow copies sharing `validators` and `error_messages` with the
+    declared field, so both are replaced, never changed in place.
+    """
+    builtin: dict[str, Any] = {}  # marshmallow's English defaults
+    chinese: dict[str, str] = {}
+    for cls in reversed(type(field).__mro__):
+        if cls.__module__.startswith("marshmallow."):
+            builtin.update(cls.__dict__.get("default_error_messages", {}))
+        chinese.update(_MESSAGES.get(cls, {}))
+    field.error_messages = {
+        **field.error_messages,
+        **{
+            key: message
+            for key, message in chinese.items()
+            if field.error_messages.get(key) == builtin.get(key)  # not set by our own code
+        },
+    }
+    if isinstance(field, fields.Integer):
+        field.validators = [*field.validators, _INT_RANGE]
+    elif isinstance(field, fields.String):
+        field.validators = [*field.validators, _CLEAN_TEXT]
+    if isinstance(field, fields.List):
+        _harden(field.inner)
+    elif isinstance(field, fields.Tuple):
+        for item in field.tuple_fields:
+            _harden(item)
+    elif isinstance(field, fields.Dict) and field.value_field is not None:
+        _harden(field.value_field)
+
+
+_INT_RANGE = validate.Range(min=INT_MIN, max=INT_MAX, error="数值超出允许范围")
+_CLEAN_TEXT = CleanText()
+
+
+class InputSchema(Schema):
+    """Base of every request schema: strict about unknown fields, integers and text."""
+
+    class Meta:
+        unknown = RAISE  # documented as additionalProperties: false
+
+    error_messages = {"unknown": "不支持的字段", "type": "请提交 JSON 对象"}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        _harden(field_obj)
+
+
+def init_app(app: Flask) -> None:
+    """Bounded `<int:...>` converter (before routes are added) and the URL NUL check."""
+    app.url_map.converters["int"] = BoundedIntConverter
+
+    @app.before_request
+    def refuse_nul_in_path() -> None:
+        # Path segments reach database lookups unvalidated (<string:...>); query values go
+        # through the endpoint's schema (422 per field).
+        if "\x00" in request.path:
+            raise Problem(400, "bad_request", "链接中含有无效字符")
