@@ -22,6 +22,7 @@ connections, page ≥ 0.4×; at 1,000,000 certificates no more than 1.2× slower
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -160,6 +161,25 @@ def sample_tokens(database_url: str, keys: Path, count: int) -> list[str]:
         text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
+
+
+def reset_audit(database_url: str, keys: Path) -> None:
+    """Drop the audit rows earlier benchmark runs left (a benchmark database only), so every
+    run starts with the same, small audit table."""
+    code = (
+        "from sqlalchemy import delete\n"
+        "from miniapp_api import create_app\n"
+        "from miniapp_api.extensions import db\n"
+        "from miniapp_api.models import AuditEvent\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    t = AuditEvent.__table__\n"
+        "    db.session.execute(delete(t).where(t.c.action == 'verification.check'))\n"
+        "    db.session.commit()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], env=app_env(database_url, keys), check=True, capture_output=True
+    )
 
 
 def audit_count(database_url: str, keys: Path) -> int:
@@ -302,36 +322,40 @@ def write_script(tokens: list[str], prefix: str, suffix: str = "") -> Path:
 # --- main --------------------------------------------------------------------------------------
 def run(args: argparse.Namespace) -> dict[str, Any]:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    url, keys, seeded = prepare(args.scale, args.db, args.reseed)
-    tokens = sample_tokens(url, keys, args.tokens)
-    random.Random(1).shuffle(tokens)
-    log(f"{len(tokens)} sample tokens; workers={args.workers} connections={args.connections}")
-    env = app_env(url, keys)
+    scales = [args.scale, *([args.compare] if args.compare else [])]
+    apps: dict[int, dict[str, Any]] = {}
+    for scale in scales:
+        url, keys, seeded = prepare(scale, args.db, args.reseed)
+        tokens = sample_tokens(url, keys, args.tokens)
+        random.Random(1).shuffle(tokens)
+        reset_audit(url, keys)
+        apps[scale] = {"url": url, "keys": keys, "seeded": seeded, "tokens": tokens}
+    log(f"{args.tokens} sample tokens per scale; workers={args.workers} conns={args.connections}")
+    main = apps[args.scale]
     results: dict[str, Any] = {
         "scale": args.scale,
         "db": "sqlite" if args.db == "sqlite" else "postgresql",
-        "certificates": seeded.get("certificates"),
-        "seed_seconds": seeded.get("seed_seconds"),
+        "certificates": main["seeded"].get("certificates"),
+        "seed_seconds": main["seeded"].get("seed_seconds"),
         "workers": args.workers,
         "connections": args.connections,
         "duration_s": args.duration,
         "rounds": args.rounds,
         "cpus": os.cpu_count(),
     }
-    before = audit_count(url, keys)
-    baseline_env = {**env, "PYTHONPATH": str(ROOT / "bench")}
-    api_script = write_script(tokens, "/api/v1/verify/")
-    page_script = write_script(tokens, "/v/")
-    runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "api": [], "page": []}
-    with (
-        serve("baseline_app:app", baseline_env, args.workers, "/") as baseline,
-        serve("wsgi:app", env, args.workers, "/healthz") as app_base,
-    ):
-        targets = {
-            "baseline": (baseline + "/", None),
-            "api": (app_base + "/", api_script),
-            "page": (app_base + "/", page_script),
-        }
+    before = {s: audit_count(a["url"], a["keys"]) for s, a in apps.items()}
+    baseline_env = {**app_env(main["url"], main["keys"]), "PYTHONPATH": str(ROOT / "bench")}
+    runs: dict[str, list[dict[str, Any]]] = {}
+    with contextlib.ExitStack() as stack:
+        baseline = stack.enter_context(serve("baseline_app:app", baseline_env, args.workers, "/"))
+        targets: dict[str, tuple[str, Path | None]] = {"baseline": (baseline + "/", None)}
+        for scale, info in apps.items():
+            env = app_env(info["url"], info["keys"])
+            base = stack.enter_context(serve("wsgi:app", env, args.workers, "/healthz"))
+            suffix = "" if scale == args.scale else f"@{scale}"
+            targets["api" + suffix] = (base + "/", write_script(info["tokens"], "/api/v1/verify/"))
+            targets["page" + suffix] = (base + "/", write_script(info["tokens"], "/v/"))
+        runs = {key: [] for key in targets}
         for target, script in targets.values():  # warm-up: imports, pools, caches
             wrk(target, args.connections, 2, script)
         # The machine may be shared: alternate short runs and keep the median of each, so
@@ -340,17 +364,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for key, (target, script) in targets.items():
                 runs[key].append(wrk(target, args.connections, args.duration, script))
                 log(f"round {round_no + 1} {key}", runs[key][-1])
-    after = audit_count(url, keys)
+    after = {s: audit_count(a["url"], a["keys"]) for s, a in apps.items()}
     for key, items in runs.items():
         ordered = sorted(items, key=lambda r: r["rps"])
         results[key] = dict(ordered[len(ordered) // 2])
         results[key]["all_rps"] = [r["rps"] for r in items]
-    results["audited_checks"] = after - before
-    results["checks_answered"] = sum(r["requests"] for k in ("api", "page") for r in runs[k])
+    results["audited_checks"] = sum(after[s] - before[s] for s in apps)
+    results["checks_answered"] = sum(
+        r["requests"] for k, items in runs.items() if k != "baseline" for r in items
+    )
     base_rps = results["baseline"]["rps"]
-    for key in ("api", "page"):
-        results[key]["ratio"] = round(results[key]["rps"] / base_rps, 3)
-    out = RESULTS / f"verification-{results['db']}-{args.scale}.json"
+    for key in runs:
+        if key != "baseline":
+            results[key]["ratio"] = round(results[key]["rps"] / base_rps, 3)
+    if args.compare:
+        results["compare"] = args.compare
+        results["compare_certificates"] = apps[args.compare]["seeded"].get("certificates")
+        for key in ("api", "page"):
+            # how many times slower the main scale is than the comparison scale
+            results[f"{key}_slowdown_vs_{args.compare}"] = round(
+                results[f"{key}@{args.compare}"]["rps"] / results[key]["rps"], 3
+            )
+    name = f"verification-{results['db']}-{args.scale}"
+    out = RESULTS / (name + (f"-vs-{args.compare}" if args.compare else "") + ".json")
     out.write_text(json.dumps(results, indent=2))
     return results
 
@@ -360,11 +396,18 @@ def report(results: dict[str, Any]) -> str:
         "| endpoint | req/s | p50 ms | p99 ms | × baseline | non-2xx |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for key, label in (
+    labels = [
         ("baseline", "bare Flask `GET /`"),
-        ("api", "`GET /api/v1/verify/{TOKEN}`"),
-        ("page", "`GET /v/{TOKEN}`"),
-    ):
+        ("api", f"`GET /api/v1/verify/{{TOKEN}}` ({results['certificates']} cert.)"),
+        ("page", f"`GET /v/{{TOKEN}}` ({results['certificates']} cert.)"),
+    ]
+    if results.get("compare"):
+        n = results["compare_certificates"]
+        labels += [
+            (f"api@{results['compare']}", f"`GET /api/v1/verify/{{TOKEN}}` ({n} cert.)"),
+            (f"page@{results['compare']}", f"`GET /v/{{TOKEN}}` ({n} cert.)"),
+        ]
+    for key, label in labels:
         r = results[key]
         ratio = r.get("ratio", 1.0)
         rows.append(
@@ -378,7 +421,14 @@ def report(results: dict[str, Any]) -> str:
         f"{results['cpus']} CPUs; audit rows written: {results['audited_checks']} "
         f"(checks answered in measured runs: {results['checks_answered']})"
     )
-    return head + "\n\n" + "\n".join(rows)
+    tail = ""
+    if results.get("compare"):
+        c = results["compare"]
+        tail = (
+            f"\n\nslower at {results['scale']} than at {c}: API "
+            f"{results[f'api_slowdown_vs_{c}']:.2f}×, page {results[f'page_slowdown_vs_{c}']:.2f}×"
+        )
+    return head + "\n\n" + "\n".join(rows) + tail
 
 
 def main() -> None:
@@ -395,6 +445,9 @@ def main() -> None:
     )
     parser.add_argument("--tokens", type=int, default=5000)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument(
+        "--compare", type=int, default=0, help="also serve this scale and compare (e.g. 100000)"
+    )
     args = parser.parse_args()
     results = run(args)
     print(report(results))
