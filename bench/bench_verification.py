@@ -178,7 +178,10 @@ def reset_audit(database_url: str, keys: Path) -> None:
         "    db.session.commit()\n"
     )
     subprocess.run(
-        [sys.executable, "-c", code], env=app_env(database_url, keys), check=True, capture_output=True
+        [sys.executable, "-c", code],
+        env=app_env(database_url, keys),
+        check=True,
+        capture_output=True,
     )
 
 
