@@ -232,6 +232,24 @@ def gunicorn_args(target: str, port: int, workers: int) -> list[str]:
     ]
 
 
+MASTERS: dict[str, int] = {}  # served base URL → gunicorn master pid
+
+
+def workers_cpu_seconds(master: int) -> float:
+    """User + system CPU time of a gunicorn master's worker processes (Linux /proc)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
 def serve(target: str, env: dict[str, str], workers: int, probe: str) -> Any:
     port = free_port()
@@ -250,8 +268,10 @@ def serve(target: str, env: dict[str, str], workers: int, probe: str) -> Any:
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"gunicorn for {target} did not start")
             time.sleep(0.2)
+        MASTERS[base + "/"] = proc.pid
         yield base
     finally:
+        MASTERS.pop(base + "/", None)
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
@@ -365,21 +385,31 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # that a burst of outside load does not land on one endpoint only.
         for round_no in range(args.rounds):
             for key, (target, script) in targets.items():
-                runs[key].append(wrk(target, args.connections, args.duration, script))
+                cpu_before = workers_cpu_seconds(MASTERS[target])
+                result = wrk(target, args.connections, args.duration, script)
+                cpu = workers_cpu_seconds(MASTERS[target]) - cpu_before
+                # Worker CPU per request: what the endpoint costs, less sensitive to outside
+                # load than requests/s (excludes wrk, the kernel's share and PostgreSQL).
+                result["worker_cpu_us"] = round(cpu / max(result["requests"], 1) * 1e6)
+                runs[key].append(result)
                 log(f"round {round_no + 1} {key}", runs[key][-1])
     after = {s: audit_count(a["url"], a["keys"]) for s, a in apps.items()}
     for key, items in runs.items():
         ordered = sorted(items, key=lambda r: r["rps"])
         results[key] = dict(ordered[len(ordered) // 2])
         results[key]["all_rps"] = [r["rps"] for r in items]
+        cpu = sorted(r["worker_cpu_us"] for r in items)
+        results[key]["worker_cpu_us"] = cpu[len(cpu) // 2]
     results["audited_checks"] = sum(after[s] - before[s] for s in apps)
     results["checks_answered"] = sum(
         r["requests"] for k, items in runs.items() if k != "baseline" for r in items
     )
     base_rps = results["baseline"]["rps"]
+    base_cpu = results["baseline"]["worker_cpu_us"]
     for key in runs:
         if key != "baseline":
             results[key]["ratio"] = round(results[key]["rps"] / base_rps, 3)
+            results[key]["cpu_ratio"] = round(base_cpu / max(results[key]["worker_cpu_us"], 1), 3)
     if args.compare:
         results["compare"] = args.compare
         results["compare_certificates"] = apps[args.compare]["seeded"].get("certificates")
@@ -396,8 +426,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> str:
     rows = [
-        "| endpoint | req/s | p50 ms | p99 ms | × baseline | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| endpoint | req/s | p50 ms | p99 ms | × baseline | worker CPU µs/req | baseline CPU ÷ "
+        "this | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     labels = [
         ("baseline", "bare Flask `GET /`"),
@@ -415,7 +446,8 @@ def report(results: dict[str, Any]) -> str:
         ratio = r.get("ratio", 1.0)
         rows.append(
             f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-            f"{ratio:.2f} | {r['non_2xx']} |"
+            f"{ratio:.2f} | {r['worker_cpu_us']} | {r.get('cpu_ratio', 1.0):.2f} | "
+            f"{r['non_2xx']} |"
         )
     head = (
         f"{results['db']}, scale {results['scale']} ({results['certificates']} certificates), "
