@@ -150,6 +150,12 @@ def from_http_exception(exc: HTTPException) -> Problem:
     status = exc.code or 500
     data = getattr(exc, "data", None) or {}
     messages = data.get("messages")
+    if status == 400 and (
+        isinstance(getattr(exc, "exc", None), ValueError) or "JSON" in (exc.description or "")
+    ):
+        # webargs (which attaches the decode error and an English message) or Flask itself:
+        # the body is not valid JSON or not UTF-8.
+        return Problem(400, "invalid_json", "请求内容不是有效的 JSON")
     if status == 422 or messages:
         return Problem(
             422,
@@ -170,8 +176,6 @@ def from_http_exception(exc: HTTPException) -> Problem:
         return Problem(405, headers=headers)
     if status == 413:
         return Problem(413, "payload_too_large", "上传内容超过大小限制")
-    if status == 400 and "JSON" in (exc.description or ""):
-        return Problem(400, "invalid_json", "请求内容不是有效的 JSON")
     return Problem(status)
 
 
