@@ -6,7 +6,8 @@
   feed and carriage return allowed): 422. A NUL in the URL path: 400.
 - A JSON body must be an object with the documented fields only: anything else is 422
   (`InputSchema` refuses unknown fields). Query parameters an endpoint does not use are
-  ignored (links get tracking parameters appended in WeChat).
+  ignored (links get tracking parameters appended in WeChat); one it uses given twice
+  (`?page=1&page=2`) is 422.
 
 Request schemas (`@bp.arguments`) derive from `InputSchema`; response schemas need not.
 """
@@ -16,8 +17,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from flask import Flask, Request, request
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 
 from .errors import Problem
@@ -27,6 +29,11 @@ INT_MAX = 2**31 - 1
 
 # C0 controls other than tab/LF/CR, DEL, and UTF-16 surrogates (a lone one cannot be stored).
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def has_bad_text(value: str) -> bool:
+    """NUL, another control character (not tab/LF/CR) or a lone surrogate in `value`."""
+    return _BAD_TEXT.search(value) is not None
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -49,7 +56,7 @@ class CleanText(validate.Validator):
     error = "含有无效字符（控制字符或不完整的编码），请检查后重新填写"
 
     def __call__(self, value: Any) -> Any:
-        if isinstance(value, str) and _BAD_TEXT.search(value):
+        if isinstance(value, str) and has_bad_text(value):
             raise ValidationError(self.error)
         return value
 
@@ -117,10 +124,54 @@ class InputSchema(Schema):
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         _harden(field_obj)
 
+    @pre_load
+    def _refuse_repeated_parameters(self, data: Any, **_: Any) -> Any:
+        """`?page=1&page=2` is ambiguous: 422 rather than silently taking the first."""
+        multi = getattr(data, "data", None)  # webargs' MultiDictProxy over args, form or files
+        if isinstance(multi, MultiDict):
+            repeated = {
+                name: ["只能提供一个值"]
+                for name, field in self.load_fields.items()
+                if not isinstance(field, fields.List | fields.Tuple)
+                and len(multi.getlist(field.data_key or name)) > 1
+            }
+            if repeated:
+                raise ValidationError(repeated)
+        return data
+
+
+class UploadRequest(Request):
+    """Closes every upload spool at the end of the request, including the ones werkzeug's
+    multipart parser opened for a body it then refused (too many parts, a field over the form
+    memory limit, a truncated body): those never reach `request.files`, so `Request.close()`
+    does not see them and the temporary file lingered until garbage collection."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        stream = super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+        self.__dict__.setdefault("_upload_spools", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            for stream in self.__dict__.pop("_upload_spools", []):
+                stream.close()
+
 
 def init_app(app: Flask) -> None:
-    """Bounded `<int:...>` converter (before routes are added) and the URL NUL check."""
+    """Bounded `<int:...>` converter (before routes are added), the URL NUL check, and
+    requests that close their upload spools."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = UploadRequest
 
     @app.before_request
     def refuse_nul_in_path() -> None:
