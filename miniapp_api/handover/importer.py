@@ -36,6 +36,7 @@ from ..domain.validators import (
 )
 from ..errors import Problem
 from ..extensions import db
+from ..inputs import has_bad_text
 from ..models import (
     HandoverCase,
     HandoverStageEvent,
@@ -176,6 +177,9 @@ def _strip_suffix(value: str, suffixes: str) -> str:
 def _parse_row(number: int, raw: dict[str, str], errors: Errors) -> Row | None:
     before = len(errors.items)
     values = {key: _clean(raw.get(key)) for key in COLUMNS}
+    for key, value in values.items():
+        if has_bad_text(value):  # NUL and other control characters cannot be stored
+            errors.add(number, key, f"{COLUMNS[key][0]}含有无效字符（控制字符）")
     for key in REQUIRED:
         if not values[key]:
             errors.add(number, key, f"{COLUMNS[key][0]}不能为空")
