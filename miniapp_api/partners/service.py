@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..models import PARTNER_KINDS, HousingProject, Partner
 from ..verification import service as verification
 
 KEY_PREFIX = "bdcp"
+KEY_ID_RE = re.compile(r"[0-9a-f]{12}")  # secrets.token_hex(6), see create_partner
 MAX_BATCH = 100
 
 
@@ -49,8 +51,8 @@ def authenticate(key: str | None) -> Partner:
     """The partner holding this API key, or a 401 problem (same answer for every failure)."""
     refused = Problem(401, "api_key_invalid", "合作机构密钥无效或已停用")
     parts = (key or "").split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
-        raise refused
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not KEY_ID_RE.fullmatch(parts[1]):
+        raise refused  # e.g. a NUL in the header would otherwise reach the database
     partner = db.session.execute(
         select(Partner).where(Partner.key_prefix == parts[1])
     ).scalar_one_or_none()
