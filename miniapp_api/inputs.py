@@ -125,6 +125,23 @@ class InputSchema(Schema):
         _harden(field_obj)
 
     @pre_load
+    def _json_integers_are_integers(self, data: Any, **_: Any) -> Any:
+        """In a JSON body an integer field takes a JSON integer: not 1.5 (marshmallow would
+        quietly make it 1), "30" or true. Query strings stay text and are converted."""
+        if isinstance(data, dict):
+            wrong = {
+                key: [field.error_messages["invalid"]]
+                for name, field in self.load_fields.items()
+                if isinstance(field, fields.Integer)
+                and (key := field.data_key or name) in data
+                and data[key] is not None
+                and (isinstance(data[key], bool) or not isinstance(data[key], int))
+            }
+            if wrong:
+                raise ValidationError(wrong)
+        return data
+
+    @pre_load
     def _refuse_repeated_parameters(self, data: Any, **_: Any) -> Any:
         """`?page=1&page=2` is ambiguous: 422 rather than silently taking the first."""
         multi = getattr(data, "data", None)  # webargs' MultiDictProxy over args, form or files

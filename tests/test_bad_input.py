@@ -395,6 +395,16 @@ CASES += [
         {"items": [{"id": HUGE, "stage": "deed_tax", "version": 1}]},
         "items",
     ),
+    *(
+        field_case(
+            f"replacement-id-{name}",
+            "staff",
+            "/api/v1/staff/certificates/{certificate}/supersede",
+            {"reason": "换证", "replacement_certificate_id": value},
+            "replacement_certificate_id",
+        )
+        for name, value in [("fraction", 1.5), ("string", "3"), ("bool", True), ("huge", HUGE)]
+    ),
 ]
 
 # Ids in the path: nothing that is not a plain id up to 2^31-1 can name a row (404); NUL: 400.
