@@ -280,6 +280,16 @@ def serve(target: str, env: dict[str, str], workers: int, probe: str) -> Any:
             proc.wait()
 
 
+def check_sample(base: str, tokens: list[str]) -> None:
+    """The sampled tokens must be this server's (a genuine check, not a cheap 'forged')."""
+    for token in tokens[:20]:
+        url = f"{base}/api/v1/verify/{token}"
+        with urllib.request.urlopen(url, timeout=10) as r:  # noqa: S310 - our own server
+            verdict = json.loads(r.read())["verdict"]
+        if verdict in ("forged", "unknown_document", "malformed"):
+            raise RuntimeError(f"sample token answers {verdict} on {base}: wrong keys or data?")
+
+
 # --- wrk ---------------------------------------------------------------------------------------
 LUA = """
 local tokens = {%s}
@@ -336,8 +346,10 @@ def wrk(url: str, connections: int, duration: int, script: Path | None = None) -
     }
 
 
-def write_script(tokens: list[str], prefix: str, suffix: str = "") -> Path:
-    path = RESULTS / f"wrk-{abs(hash((prefix, suffix)))}.lua"
+def write_script(tokens: list[str], prefix: str, suffix: str = "", name: str = "") -> Path:
+    """A wrk script requesting prefix + random token + suffix; one file per (name, prefix)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", f"{name}{prefix}{suffix}".lower()).strip("-")
+    path = RESULTS / f"wrk-{slug}.lua"
     path.write_text(LUA % (",".join(f'"{t}"' for t in tokens), prefix, suffix))
     return path
 
@@ -376,8 +388,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             env = app_env(info["url"], info["keys"])
             base = stack.enter_context(serve("wsgi:app", env, args.workers, "/healthz"))
             suffix = "" if scale == args.scale else f"@{scale}"
-            targets["api" + suffix] = (base + "/", write_script(info["tokens"], "/api/v1/verify/"))
-            targets["page" + suffix] = (base + "/", write_script(info["tokens"], "/v/"))
+            check_sample(base, info["tokens"])
+            name = f"{scale}"
+            targets["api" + suffix] = (
+                base + "/",
+                write_script(info["tokens"], "/api/v1/verify/", name=name),
+            )
+            targets["page" + suffix] = (base + "/", write_script(info["tokens"], "/v/", name=name))
         runs = {key: [] for key in targets}
         for target, script in targets.values():  # warm-up: imports, pools, caches
             wrk(target, args.connections, 2, script)
