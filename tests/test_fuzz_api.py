@@ -82,6 +82,8 @@ def _problem_shape_error(response: Any) -> str | None:
     return None
 
 
+# 401 codes that mean "send credentials": the operation must document its security scheme.
+CREDENTIALS_MISSING = {"login_required", "api_key_invalid"}
 # The verification page answers a malformed token with an HTML page (400) for the phone user.
 HTML_PAGES = {"/v/{token}"}
 
@@ -170,6 +172,12 @@ def _fuzz_operation(
             if problem:
                 body = response.content[:300]
                 failures.append(f"{where} -> {response.status_code}: {problem}: {body!r}")
+            elif (
+                response.status_code == 401
+                and response.json()["code"] in CREDENTIALS_MISSING
+                and not operation.definition.raw.get("security")
+            ):
+                failures.append(f"{where} -> 401 asks for credentials the document does not name")
 
     # Unsatisfiable: nothing in this operation can be made invalid (no parameters, no body).
     with contextlib.suppress(Unsatisfiable):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from copy import deepcopy
 from functools import wraps
 from typing import Any
 
@@ -15,6 +16,18 @@ from ..models import StaffUser, WechatAccount
 from . import tokens
 
 AUTH_HEADER = {"WWW-Authenticate": 'Bearer realm="bdc"'}
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def _documented(wrapper: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark the endpoint as taking a bearer token in the OpenAPI document (flask-smorest
+    reads `_apidoc`), unless its own `@bp.doc(security=...)` says otherwise."""
+    apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+    manual = dict(apidoc.get("manual_doc", {}))
+    manual.setdefault("security", BEARER_SECURITY)
+    apidoc["manual_doc"] = manual
+    wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+    return wrapper
 
 
 def bearer_token() -> str:
@@ -55,7 +68,7 @@ def citizen_required(view: Callable[..., Any] | None = None, *, identity: bool =
             load_citizen(require_identity=identity)
             return func(*args, **kwargs)
 
-        return wrapper
+        return _documented(wrapper)
 
     return decorate(view) if view is not None else decorate
 
@@ -101,6 +114,6 @@ def staff_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
             load_staff(roles)
             return func(*args, **kwargs)
 
-        return wrapper
+        return _documented(wrapper)
 
     return decorate
