@@ -256,11 +256,9 @@ def fake_wechat() -> Iterator[Any]:
 
 @pytest.fixture
 def wechat_config(fake_wechat: Any) -> dict[str, Any]:
-    """Config overrides that point the app at the fake WeChat server. In a test module:
+    """Config overrides that point the app at the fake WeChat server.
 
-        @pytest.fixture
-        def config_overrides(wechat_config):
-            return {**wechat_config}
+    A test module uses them by overriding ``config_overrides`` to return ``wechat_config``.
     """
     return {
         "WECHAT_OPEN_BASE": fake_wechat.base_url,
