@@ -184,4 +184,4 @@ def test_supersede_with_an_existing_replacement(client, staff_headers, samples, 
         json={"reason": "换证", "replacement_certificate_id": replacement.id},
         headers=headers,
     )
-    assert bad.status_code == 422
+    assert bad.status_code == 422, bad.get_json()
