@@ -15,6 +15,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -101,18 +102,55 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 TEMPLATE_HOOKS: list[Callable[[Any], None]] = []
 
 
-@pytest.fixture
-def database_uri(template_db: dict[str, Any], tmp_path: Path) -> Iterator[str]:
-    """A private copy of the seeded database for this test."""
+@contextmanager
+def cloned_database(template_db: dict[str, Any], tmp: Path) -> Iterator[str]:
+    """A private copy of the seeded template: a file copy (SQLite) or a cloned database."""
     if PG_URL:
         name = f"bdc_t_{os.getpid()}_{next(_counter)}"
         _pg_admin_exec(f"CREATE DATABASE {name} TEMPLATE {template_db['name']}")
-        yield _pg_url_for(name)
-        _pg_admin_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        try:
+            yield _pg_url_for(name)
+        finally:
+            _pg_admin_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     else:
-        path = tmp_path / "registry.sqlite3"
+        path = tmp / "registry.sqlite3"
         shutil.copyfile(template_db["name"], path)
         yield f"sqlite:///{path}"
+
+
+@contextmanager
+def running_app(
+    database_uri: str, template_db: dict[str, Any], tmp: Path, overrides: dict[str, Any]
+) -> Iterator[Any]:
+    """An app on `database_uri` with the template's signing keys, its context pushed; every
+    connection pool is closed afterwards (an open one fails a later test under -W error)."""
+    from miniapp_api import create_app
+    from miniapp_api.extensions import db, kv
+    from miniapp_api.verification.service import dispose_check_engine
+
+    if template_db["keys_dir"].exists():
+        shutil.copytree(template_db["keys_dir"], tmp / "keys")
+    config = base_config(database_uri, tmp)
+    config.update(overrides)
+    application = create_app(config)
+    application.test_client_class = ClosingTestClient
+    if REDIS_URL:
+        kv.redis.flushdb()
+    try:
+        with application.app_context():
+            yield application
+            db.session.remove()
+    finally:
+        with application.app_context():
+            db.engine.dispose()
+        dispose_check_engine(application)  # its own pool on PostgreSQL
+
+
+@pytest.fixture
+def database_uri(template_db: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+    """A private copy of the seeded database for this test."""
+    with cloned_database(template_db, tmp_path) as uri:
+        yield uri
 
 
 @pytest.fixture
@@ -140,27 +178,8 @@ class ClosingTestClient(FlaskClient):
 def app(
     database_uri: str, template_db: dict[str, Any], tmp_path: Path, config_overrides: dict[str, Any]
 ) -> Iterator[Any]:
-    from miniapp_api import create_app
-    from miniapp_api.extensions import db
-
-    keys = tmp_path / "keys"
-    if template_db["keys_dir"].exists():
-        shutil.copytree(template_db["keys_dir"], keys)
-    config = base_config(database_uri, tmp_path)
-    config.update(config_overrides)
-    application = create_app(config)
-    application.test_client_class = ClosingTestClient
-    if REDIS_URL:
-        from miniapp_api.extensions import kv
-
-        kv.redis.flushdb()
-    with application.app_context():
+    with running_app(database_uri, template_db, tmp_path, config_overrides) as application:
         yield application
-        db.session.remove()
-        db.engine.dispose()
-        from miniapp_api.verification.service import dispose_check_engine
-
-        dispose_check_engine(application)  # its own pool on PostgreSQL
 
 
 @pytest.fixture

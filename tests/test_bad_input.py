@@ -14,21 +14,13 @@ import gc
 import hashlib
 import io
 import json
-import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import (
-    PG_URL,
-    REDIS_URL,
-    ClosingTestClient,
-    _pg_admin_exec,
-    _pg_url_for,
-    base_config,
-)
+from conftest import cloned_database, running_app
 from sqlalchemy import select
 
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code", "request_id"}
@@ -58,78 +50,59 @@ class Case:
 # --- the world: one database for the module ----------------------------------------------------
 @pytest.fixture(scope="module")
 def world(template_db, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    from miniapp_api import create_app
     from miniapp_api.auth import tokens
     from miniapp_api.auth.guards import start_staff_session
-    from miniapp_api.extensions import db, kv
+    from miniapp_api.extensions import db
     from miniapp_api.models import ElectronicLicense, HandoverCase, StaffUser, WechatAccount
     from miniapp_api.partners.service import create_partner
-    from miniapp_api.verification.service import dispose_check_engine
 
     tmp = tmp_path_factory.mktemp("bad_input")
-    if PG_URL:
-        name = f"bdc_mod_{tmp.name.replace('-', '_').lower()}"
-        _pg_admin_exec(f"CREATE DATABASE {name} TEMPLATE {template_db['name']}")
-        uri = _pg_url_for(name)
-    else:
-        shutil.copyfile(template_db["name"], tmp / "registry.sqlite3")
-        uri = f"sqlite:///{tmp / 'registry.sqlite3'}"
-    if template_db["keys_dir"].exists():
-        shutil.copytree(template_db["keys_dir"], tmp / "keys")
-    config = base_config(uri, tmp)
-    config["RATELIMIT_ENABLED"] = False  # a table of refusals would soon be 429s
-    app = create_app(config)
-    app.test_client_class = ClosingTestClient
-    if REDIS_URL:
-        kv.redis.flushdb()
-    citizens = {c["key"]: c for c in template_db["demo"]["citizens"]}
-    try:
-        with app.app_context():
-            client = app.test_client()
-            headers: dict[str, dict[str, str]] = {"anon": {}}
-            for key in ("zhang", "chen", "unbound"):
-                openid = citizens[key]["openid"] if key != "unbound" else "o-bad-input-unbound"
-                account = db.session.execute(
-                    select(WechatAccount).where(WechatAccount.openid == openid)
-                ).scalar_one_or_none() or WechatAccount(openid=openid)
-                if key != "unbound":
-                    account.person_id = citizens[key]["person_id"]
-                db.session.add(account)
-                db.session.commit()
-                token, _ = tokens.issue(str(account.id), tokens.AUD_CITIZEN, 3600)
-                headers[key] = {"Authorization": f"Bearer {token}"}
-            staff = StaffUser(username="bad-input-admin", password_hash="!", role="admin")
-            db.session.add(staff)
+    # A table of refusals would soon be 429s.
+    overrides = {"RATELIMIT_ENABLED": False}
+    with (
+        cloned_database(template_db, tmp) as uri,
+        running_app(uri, template_db, tmp, overrides) as app,
+    ):
+        client = app.test_client()
+        citizens = {c["key"]: c for c in template_db["demo"]["citizens"]}
+        headers: dict[str, dict[str, str]] = {"anon": {}}
+        for key in ("zhang", "chen", "unbound"):
+            openid = citizens[key]["openid"] if key != "unbound" else "o-bad-input-unbound"
+            account = db.session.execute(
+                select(WechatAccount).where(WechatAccount.openid == openid)
+            ).scalar_one_or_none() or WechatAccount(openid=openid)
+            if key != "unbound":
+                account.person_id = citizens[key]["person_id"]
+            db.session.add(account)
             db.session.commit()
-            token, claims = tokens.issue(str(staff.id), tokens.AUD_STAFF, 3600, role="admin")
-            start_staff_session(claims)
-            headers["staff"] = {"Authorization": f"Bearer {token}"}
-            _, key = create_partner("bad-input-bank", "bank")
-            headers["partner"] = {"X-API-Key": key}
+            token, _ = tokens.issue(str(account.id), tokens.AUD_CITIZEN, 3600)
+            headers[key] = {"Authorization": f"Bearer {token}"}
+        staff = StaffUser(username="bad-input-admin", password_hash="!", role="admin")
+        db.session.add(staff)
+        db.session.commit()
+        token, claims = tokens.issue(str(staff.id), tokens.AUD_STAFF, 3600, role="admin")
+        start_staff_session(claims)
+        headers["staff"] = {"Authorization": f"Bearer {token}"}
+        _, key = create_partner("bad-input-bank", "bank")
+        headers["partner"] = {"X-API-Key": key}
 
-            zhang = headers["zhang"]
-            license_ = client.get("/api/v1/me/licenses", headers=zhang).get_json()[0]
-            case_id = client.get("/api/v1/me/handover", headers=headers["chen"]).json["items"][0]
-            case = db.session.get(HandoverCase, case_id["id"])
-            detail = client.get(
-                f"/api/v1/staff/handover/cases/{case.id}", headers=headers["staff"]
-            ).get_json()
-            ids = {
-                "license": license_["id"],
-                "certificate": db.session.get(ElectronicLicense, license_["id"]).certificate_id,
-                "case": case.id,
-                "project": case.project_id,
-                "version": detail["version"],
-                "next_stage": detail["next_stage"],
-            }
-            db.session.rollback()
-            yield {"app": app, "client": client, "headers": headers, "ids": ids}
-            db.session.remove()
-            db.engine.dispose()
-            dispose_check_engine(app)
-    finally:
-        if PG_URL:
-            _pg_admin_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        zhang = headers["zhang"]
+        license_ = client.get("/api/v1/me/licenses", headers=zhang).get_json()[0]
+        case_id = client.get("/api/v1/me/handover", headers=headers["chen"]).json["items"][0]
+        case = db.session.get(HandoverCase, case_id["id"])
+        detail = client.get(
+            f"/api/v1/staff/handover/cases/{case.id}", headers=headers["staff"]
+        ).get_json()
+        ids = {
+            "license": license_["id"],
+            "certificate": db.session.get(ElectronicLicense, license_["id"]).certificate_id,
+            "case": case.id,
+            "project": case.project_id,
+            "version": detail["version"],
+            "next_stage": detail["next_stage"],
+        }
+        db.session.rollback()
+        yield {"app": app, "client": client, "headers": headers, "ids": ids}
 
 
 def digest() -> dict[str, str]:

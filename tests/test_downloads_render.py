@@ -9,7 +9,6 @@ verifies, the PDF text has the holder, number and purpose, every character has a
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 import pypdf
 import pytest
 import zxingcpp
-from conftest import PG_URL, REDIS_URL, _pg_admin_exec, _pg_url_for, base_config
+from conftest import cloned_database, running_app
 from PIL import Image
 from sqlalchemy import select
 
@@ -36,42 +35,23 @@ def module_app(template_db: dict[str, Any], tmp: Path, citizens: tuple[str, ...]
     pushed), with bearer headers for the given demo citizens. Shared by the modules whose
     tests only read, so that one database (and one render of each document) serves them all.
     """
-    from miniapp_api import create_app
     from miniapp_api.auth import tokens
-    from miniapp_api.extensions import db, kv
+    from miniapp_api.extensions import db
     from miniapp_api.models import WechatAccount
 
-    if PG_URL:
-        name = f"bdc_mod_{tmp.name.replace('-', '_').lower()}"
-        _pg_admin_exec(f"CREATE DATABASE {name} TEMPLATE {template_db['name']}")
-        uri = _pg_url_for(name)
-    else:
-        shutil.copyfile(template_db["name"], tmp / "registry.sqlite3")
-        uri = f"sqlite:///{tmp / 'registry.sqlite3'}"
-    if template_db["keys_dir"].exists():
-        shutil.copytree(template_db["keys_dir"], tmp / "keys")
-    app = create_app(base_config(uri, tmp))
-    if REDIS_URL:
-        kv.redis.flushdb()
-    try:
-        with app.app_context():
-            headers = {}
-            for key in citizens:
-                citizen = next(c for c in template_db["demo"]["citizens"] if c["key"] == key)
-                account = db.session.execute(
-                    select(WechatAccount).where(WechatAccount.openid == citizen["openid"])
-                ).scalar_one_or_none() or WechatAccount(openid=citizen["openid"])
-                account.person_id = citizen["person_id"]
-                db.session.add(account)
-                db.session.commit()
-                token, _ = tokens.issue(str(account.id), tokens.AUD_CITIZEN, 3600)
-                headers[key] = {"Authorization": f"Bearer {token}"}
-            yield app, app.test_client(), headers
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        if PG_URL:
-            _pg_admin_exec(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with cloned_database(template_db, tmp) as uri, running_app(uri, template_db, tmp, {}) as app:
+        headers = {}
+        for key in citizens:
+            citizen = next(c for c in template_db["demo"]["citizens"] if c["key"] == key)
+            account = db.session.execute(
+                select(WechatAccount).where(WechatAccount.openid == citizen["openid"])
+            ).scalar_one_or_none() or WechatAccount(openid=citizen["openid"])
+            account.person_id = citizen["person_id"]
+            db.session.add(account)
+            db.session.commit()
+            token, _ = tokens.issue(str(account.id), tokens.AUD_CITIZEN, 3600)
+            headers[key] = {"Authorization": f"Bearer {token}"}
+        yield app, app.test_client(), headers
 
 
 @pytest.fixture(scope="module")
