@@ -6,11 +6,23 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class StatelessSessions(SessionInterface):
+    """The service keeps no cookie session (citizens and staff carry JWTs), so Flask need not
+    build a signing serializer and parse cookies on every request."""
+
+    def open_session(self, app: Flask, request: Any) -> Any:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -23,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config(Path(app.instance_path), config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.session_interface = StatelessSessions()
 
     from .observability import configure_logging, init_request_hooks
 
