@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from .domain import audit
 from .errors import Problem
@@ -47,6 +47,27 @@ KINDS = ("license_copy", "housing_proof")
 _KIND_CODES = {"license_copy": "c", "housing_proof": "p"}
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 MAC_BYTES = 16
+
+# OpenAPI description of the endpoints that answer a rendered document.
+FILE_RESPONSES_DOC: dict[str, Any] = {
+    "responses": {
+        "200": {
+            "description": "文书文件（inline，中文文件名见 Content-Disposition 的 filename*）",
+            "content": {
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        },
+        "304": {"description": "If-None-Match 与 ETag 相同：文书未变化"},
+        "404": {"description": "不存在或不属于本人"},
+    }
+}
+# Issuing copies and proofs is limited per WeChat account (a citizen, not an address).
+ISSUE_LIMIT = "30 per minute"
+
+
+def account_key() -> str:
+    return f"account:{g.account.id}"
 
 
 # --- signed links ----------------------------------------------------------------------------

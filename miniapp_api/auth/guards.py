@@ -15,6 +15,8 @@ from ..extensions import db, kv
 from ..models import StaffUser, WechatAccount
 from . import tokens
 
+# OpenAPI security requirement of every endpoint behind citizen_required / staff_required.
+BEARER = [{"bearerAuth": []}]
 AUTH_HEADER = {"WWW-Authenticate": 'Bearer realm="bdc"'}
 BEARER_SECURITY = [{"bearerAuth": []}]
 

@@ -8,10 +8,8 @@ from flask import current_app, g
 
 from ..extensions import limiter
 from . import bp, staff_service
-from .guards import staff_required
+from .guards import BEARER, staff_required
 from .schemas import StaffLoginSchema, StaffTokenSchema
-
-BEARER = [{"bearerAuth": []}]
 
 
 def staff_login_limit() -> str:

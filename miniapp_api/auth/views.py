@@ -8,7 +8,7 @@ from flask import Response, after_this_request, current_app, g, redirect, reques
 
 from ..extensions import limiter
 from . import bp, identity, service
-from .guards import citizen_required
+from .guards import BEARER, citizen_required
 from .schemas import (
     AuthorizeQuerySchema,
     IdentitySchema,
@@ -18,8 +18,6 @@ from .schemas import (
     TokenPairSchema,
     WechatLoginSchema,
 )
-
-BEARER = [{"bearerAuth": []}]
 
 
 def auth_limit() -> str:

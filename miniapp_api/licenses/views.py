@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, g
 
 from .. import downloads
-from ..auth.guards import citizen_required
+from ..auth.guards import BEARER, citizen_required
 from ..domain import audit
 from ..domain.properties import current_rights, property_dict
 from ..extensions import db, limiter
@@ -22,29 +22,7 @@ from .schemas import (
     MyPropertySchema,
 )
 
-BEARER = [{"bearerAuth": []}]
 COPY_PATH = "/me/licenses/<int:license_id>/copies/<string:copy_id>"
-_FILE_DOC = {
-    "responses": {
-        "200": {
-            "description": "文书文件（inline，中文文件名见 Content-Disposition 的 filename*）",
-            "content": {
-                "image/png": {"schema": {"type": "string", "format": "binary"}},
-                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-            },
-        },
-        "304": {"description": "If-None-Match 与 ETag 相同：文书未变化"},
-        "404": {"description": "不存在或不属于本人"},
-    }
-}
-
-
-def issue_limit() -> str:
-    return "30 per minute"
-
-
-def account_key() -> str:
-    return f"account:{g.account.id}"
 
 
 @bp.get("/me/properties")
@@ -119,7 +97,7 @@ def list_copies(license_id: int) -> list[dict[str, Any]]:
 
 @bp.post("/me/licenses/<int:license_id>/copies")
 @citizen_required
-@limiter.limit(issue_limit, key_func=account_key)
+@limiter.limit(downloads.ISSUE_LIMIT, key_func=downloads.account_key)
 @bp.arguments(LicenseCopyRequestSchema)
 @bp.response(201, LicenseCopySchema)
 @bp.alt_response(404, description="不存在或不属于本人")
@@ -187,14 +165,14 @@ def _copy_file(license_id: int, copy_id: str, fmt: str) -> Response:
 
 @bp.get(COPY_PATH + ".png")
 @citizen_required
-@bp.doc(summary="加注件 PNG", security=BEARER, **_FILE_DOC)
+@bp.doc(summary="加注件 PNG", security=BEARER, **downloads.FILE_RESPONSES_DOC)
 def copy_png(license_id: int, copy_id: str) -> Response:
     return _copy_file(license_id, copy_id, "png")
 
 
 @bp.get(COPY_PATH + ".pdf")
 @citizen_required
-@bp.doc(summary="加注件 PDF", security=BEARER, **_FILE_DOC)
+@bp.doc(summary="加注件 PDF", security=BEARER, **downloads.FILE_RESPONSES_DOC)
 def copy_pdf(license_id: int, copy_id: str) -> Response:
     return _copy_file(license_id, copy_id, "pdf")
 

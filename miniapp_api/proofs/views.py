@@ -7,40 +7,18 @@ from typing import Any
 from flask import Response, g
 
 from .. import downloads
-from ..auth.guards import citizen_required
+from ..auth.guards import BEARER, citizen_required
 from ..domain import audit
 from ..extensions import db, limiter
 from . import bp, service
 from .schemas import DownloadLinksSchema, HousingProofRequestSchema, HousingProofSchema
 
-BEARER = [{"bearerAuth": []}]
 PROOF_PATH = "/me/housing-proofs/<string:proof_id>"
-_FILE_DOC = {
-    "responses": {
-        "200": {
-            "description": "文书文件（inline，中文文件名见 Content-Disposition 的 filename*）",
-            "content": {
-                "image/png": {"schema": {"type": "string", "format": "binary"}},
-                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
-            },
-        },
-        "304": {"description": "If-None-Match 与 ETag 相同：文书未变化"},
-        "404": {"description": "不存在或不属于本人"},
-    }
-}
-
-
-def issue_limit() -> str:
-    return "30 per minute"
-
-
-def account_key() -> str:
-    return f"account:{g.account.id}"
 
 
 @bp.post("/me/housing-proofs")
 @citizen_required
-@limiter.limit(issue_limit, key_func=account_key)
+@limiter.limit(downloads.ISSUE_LIMIT, key_func=downloads.account_key)
 @bp.arguments(HousingProofRequestSchema)
 @bp.response(201, HousingProofSchema)
 @bp.alt_response(422, description="查询范围或事由不符合要求")
@@ -119,13 +97,13 @@ def _proof_file(proof_id: str, fmt: str) -> Response:
 
 @bp.get(PROOF_PATH + ".png")
 @citizen_required
-@bp.doc(summary="房屋证明 PNG", security=BEARER, **_FILE_DOC)
+@bp.doc(summary="房屋证明 PNG", security=BEARER, **downloads.FILE_RESPONSES_DOC)
 def proof_png(proof_id: str) -> Response:
     return _proof_file(proof_id, "png")
 
 
 @bp.get(PROOF_PATH + ".pdf")
 @citizen_required
-@bp.doc(summary="房屋证明 PDF", security=BEARER, **_FILE_DOC)
+@bp.doc(summary="房屋证明 PDF", security=BEARER, **downloads.FILE_RESPONSES_DOC)
 def proof_pdf(proof_id: str) -> Response:
     return _proof_file(proof_id, "pdf")
