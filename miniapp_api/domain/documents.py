@@ -493,20 +493,35 @@ def issue_certificate(
     raise last_error
 
 
-def latest_document_for_certificate(certificate_id: int) -> IssuedDocument | None:
-    """The most recently issued signed document of a certificate (None if never issued)."""
+def latest_document(
+    *,
+    certificate_id: int | None = None,
+    copy: LicenseCopy | None = None,
+    proof: HousingProof | None = None,
+) -> IssuedDocument | None:
+    """The most recently issued signed document of a certificate, copy or proof."""
+    if certificate_id is not None:
+        condition = IssuedDocument.certificate_id == certificate_id
+    elif copy is not None:
+        condition = IssuedDocument.copy_id == copy.id
+    elif proof is not None:
+        condition = IssuedDocument.proof_id == proof.id
+    else:
+        raise TypeError("latest_document needs a certificate id, a copy or a proof")
     db.session.flush()
     return db.session.execute(
-        select(IssuedDocument)
-        .where(IssuedDocument.certificate_id == certificate_id)
-        .order_by(IssuedDocument.id.desc())
-        .limit(1)
+        select(IssuedDocument).where(condition).order_by(IssuedDocument.id.desc()).limit(1)
     ).scalar_one_or_none()
+
+
+def latest_document_for_certificate(certificate_id: int) -> IssuedDocument | None:
+    """The most recently issued signed document of a certificate (None if never issued)."""
+    return latest_document(certificate_id=certificate_id)
 
 
 def certificate_document(certificate: Certificate) -> IssuedDocument | None:
     """The signed document of a certificate (the latest, if it was ever re-issued)."""
-    return latest_document_for_certificate(certificate.id)
+    return latest_document(certificate_id=certificate.id)
 
 
 # --- bulk issuing (seed-demo, imports) ------------------------------------------------------

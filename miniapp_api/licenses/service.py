@@ -255,13 +255,8 @@ def list_copies(person: Person, license_pk: int) -> list[LicenseCopy]:
 
 
 def document_of(copy: LicenseCopy) -> IssuedDocument:
-    doc = db.session.execute(
-        select(IssuedDocument)
-        .where(IssuedDocument.copy_id == copy.id, IssuedDocument.kind == "license_copy")
-        .order_by(IssuedDocument.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if doc is None:  # every copy is issued with its token in the same transaction
+    doc = signed_documents.latest_document(copy=copy)
+    if doc is None:  # every license copy is issued with its token in the same transaction
         raise RuntimeError(f"license copy {copy.id} has no signed document")
     return doc
 

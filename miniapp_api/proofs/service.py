@@ -158,13 +158,8 @@ def proof_by_public_id(public_id: str) -> HousingProof | None:
 
 
 def document_of(proof: HousingProof) -> IssuedDocument:
-    doc = db.session.execute(
-        select(IssuedDocument)
-        .where(IssuedDocument.proof_id == proof.id, IssuedDocument.kind == "housing_proof")
-        .order_by(IssuedDocument.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if doc is None:  # every proof is issued with its token in the same transaction
+    doc = signed_documents.latest_document(proof=proof)
+    if doc is None:  # every housing proof is issued with its token in the same transaction
         raise RuntimeError(f"housing proof {proof.id} has no signed document")
     return doc
 
