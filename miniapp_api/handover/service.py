@@ -8,7 +8,7 @@ Rules (what may move where, what blocks what) live in `rules.py` and docs/handov
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -112,14 +112,11 @@ def _stage_counts(project_ids: Sequence[int]) -> dict[int, dict[str, int]]:
     return counts
 
 
-def project_timeline(project: HousingProject) -> list[dict[str, Any]]:
-    """The four project stages, each reached (with time and note), skipped, or pending."""
-    latest: dict[str, ProjectStageEvent] = {}
-    for event in project.events:
-        latest[event.stage] = event
-    current = rules.project_stage_index(project.stage)
+def _timeline(codes: Sequence[str], events: Iterable[Any], current: int) -> list[dict[str, Any]]:
+    """Stages in order, each reached (time and note of its latest event), skipped, or pending."""
+    latest = {event.stage: event for event in events}
     timeline = []
-    for index, code in enumerate(PROJECT_STAGE_CODES):
+    for index, code in enumerate(codes):
         event = latest.get(code) if index <= current else None
         if index > current:
             status = "pending"
@@ -133,11 +130,22 @@ def project_timeline(project: HousingProject) -> list[dict[str, Any]]:
                 "label": rules.label(code),
                 "status": status,
                 "reached": index <= current,
+                "current": index == current,
                 "reached_at": event.reached_at if event else None,
                 "note": event.note if event else None,
-                "optional": code in rules.OPTIONAL_PROJECT_STAGES,
             }
         )
+    return timeline
+
+
+def project_timeline(project: HousingProject) -> list[dict[str, Any]]:
+    """The four project stages, each reached (with time and note), skipped, or pending."""
+    timeline = _timeline(
+        PROJECT_STAGE_CODES, project.events, rules.project_stage_index(project.stage)
+    )
+    for entry in timeline:
+        del entry["current"]
+        entry["optional"] = entry["stage"] in rules.OPTIONAL_PROJECT_STAGES
     return timeline
 
 
@@ -219,31 +227,7 @@ def project_detail(project_id: int) -> dict[str, Any]:
 # ===============================================================================================
 def case_timeline(case: HandoverCase) -> list[dict[str, Any]]:
     """All seven unit stages in order: reached (time, note), skipped by an admin, or pending."""
-    latest: dict[str, HandoverStageEvent] = {}
-    for event in case.events:
-        latest[event.stage] = event
-    current = unit_stage_index(case.stage)
-    timeline = []
-    for index, code in enumerate(UNIT_STAGE_CODES):
-        event = latest.get(code) if index <= current else None
-        if index > current:
-            status = "pending"
-        elif event is None:
-            status = "skipped"
-        else:
-            status = "reached"
-        timeline.append(
-            {
-                "stage": code,
-                "label": rules.label(code),
-                "status": status,
-                "reached": index <= current,
-                "current": index == current,
-                "reached_at": event.reached_at if event else None,
-                "note": event.note if event else None,
-            }
-        )
-    return timeline
+    return _timeline(UNIT_STAGE_CODES, case.events, unit_stage_index(case.stage))
 
 
 def next_step(case: HandoverCase, blockers: Sequence[HandoverBlocker]) -> dict[str, Any] | None:
