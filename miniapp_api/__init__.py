@@ -85,6 +85,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webapp.bp)
     for module in (auth, verification, proofs, licenses, handover, staff, partners):
         api.register_blueprint(module.bp)
+    from . import applications
+
+    applications.init_app(app)
     pages = getattr(verification, "pages", None)
     if pages is not None:
         app.register_blueprint(pages)

@@ -1,6 +1,16 @@
 """SQLAlchemy models. Import from here: `from miniapp_api.models import Person`."""
 
 from .accounts import RefreshToken, StaffUser, WechatAccount
+from .applications import (  # noqa: F401  (一窗办事, miniapp_api/applications)
+    Application,
+    ApplicationEvent,
+    ApplicationMaterial,
+    ApplicationParty,
+    IdempotencyRecord,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WorkingDayOverride,
+)
 from .base import UTCDateTime, utcnow
 from .documents import DOCUMENT_KINDS, HousingProof, IssuedDocument, LicenseCopy
 from .handover import (

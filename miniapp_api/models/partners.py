@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-PARTNER_KINDS = ("bank", "developer", "agency")
+PARTNER_KINDS = ("bank", "developer", "agency", "tax", "utility")
 
 
 class Partner(db.Model):

@@ -1,0 +1,42 @@
+"""`flask send-webhooks [--once]` and `flask workday-override DAY work|rest [NOTE]`."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import click
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("send-webhooks")
+    @click.option("--once", is_flag=True, help="Deliver what is due now and stop.")
+    @click.option("--interval", default=5.0, help="Seconds between rounds.")
+    def send_webhooks(once: bool, interval: float) -> None:
+        """Deliver partner webhooks (application.status_changed) from the outbox."""
+        from ..extensions import db
+        from .idempotency import purge_expired
+        from .webhooks import deliver_due
+
+        while True:
+            counts = deliver_due()
+            purge_expired()
+            db.session.commit()
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+            if once:
+                return
+            time.sleep(interval)
+
+    @app.cli.command("workday-override")
+    @click.argument("day")
+    @click.argument("kind", type=click.Choice(["work", "rest"]))
+    @click.argument("note", required=False)
+    def workday_override(day: str, kind: str, note: str | None) -> None:
+        """Enter one day of the State Council's published schedule (overrides the package)."""
+        from ..extensions import db
+        from .workdays import set_override
+
+        set_override(date.fromisoformat(day), kind == "work", note)
+        db.session.commit()
+        click.echo(f"{day}: {kind}")
