@@ -55,10 +55,12 @@ def change_status(
     note: str | None = None,
     when: datetime | None = None,
     audit_action: str | None = None,
+    filed: bool = False,
 ) -> None:
-    """Move ``app`` to ``status`` and write what goes with it (no commit)."""
+    """Move ``app`` to ``status`` and write what goes with it (no commit). ``filed``: the
+    application is new (its first status; there is no previous one)."""
     when = when or now_utc()
-    before = app.status
+    before = None if filed else app.status
     app.status = status
     app.updated_at = when
     if status in CLOSED_STATUSES:

@@ -388,7 +388,7 @@ def file_application(filer: Filer, data: dict[str, Any]) -> Application:
     except IntegrityError:
         raise _in_progress() from None
     events.change_status(
-        app, app.status, actor=filer.actor, when=when, audit_action="application.file"
+        app, app.status, actor=filer.actor, when=when, audit_action="application.file", filed=True
     )
     if parties:
         events.enqueue_confirmation_requests(app)

@@ -303,8 +303,12 @@ def staff_file(data: dict[str, Any]) -> dict[str, Any]:
 
 def _staff_action(app_id: int, version: int, action: Any) -> dict[str, Any]:
     app = window.load_for_update(app_id, version)
-    action(app)
-    _flush_or_conflict()
+    try:
+        action(app)
+        db.session.flush()
+    except StaleDataError:  # another clerk changed it between our read and our write
+        db.session.rollback()
+        raise window.version_conflict(version + 1) from None
     _commit()
     return service.application_view(app, for_staff=True)
 
