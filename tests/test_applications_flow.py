@@ -278,7 +278,7 @@ def test_transfer_registers_the_buyers(client, clerk, demo, citizen_headers, tra
         select(IssuedDocument.token).where(IssuedDocument.certificate_id == old_cert.id)
     ).scalar()
     db.session.commit()
-    app_id, response = _run_transfer_to_registered(client, clerk, citizen_headers, transfer)
+    _app_id, response = _run_transfer_to_registered(client, clerk, citizen_headers, transfer)
     assert response.status_code == 200, response.get_json()
     assert client.get(f"/api/v1/verify/{old_token}").get_json()["verdict"] == "cancelled"
     props = client.get("/api/v1/me/properties", headers=citizen_headers("zhao")).get_json()
