@@ -36,7 +36,16 @@ MAX_KEY = 100
 def _request_hash() -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b"\0" + request.path.encode() + b"\0")
-    digest.update((request.content_type or "").encode() + b"\0")
+    if request.mimetype == "multipart/form-data":
+        # The boundary is random per request: hash what the form carries instead.
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"form:{name}={value}".encode() + b"\0")
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            digest.update(f"file:{name}:{upload.filename}".encode() + b"\0")
+            digest.update(upload.stream.read())
+            upload.stream.seek(0)
+        return digest.hexdigest()
+    digest.update((request.mimetype or "").encode() + b"\0")
     digest.update(request.get_data(cache=True))
     return digest.hexdigest()
 
