@@ -31,6 +31,11 @@ def register_cli(app: Flask) -> None:
         from .demo.seed import seed_demo
 
         result = seed_demo(scale=scale, seed=seed)
+        from .demo.seed import SEED_HOOKS
+
+        for hook in SEED_HOOKS:
+            hook()
+        db.session.commit()
         if not result.get("created"):
             click.echo("Demo data already present; nothing changed.")
         else:

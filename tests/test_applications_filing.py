@@ -234,7 +234,10 @@ def test_idempotent_replay_returns_the_first_answer(client, demo, agency, zhang_
     assert first.status_code == second.status_code == 201
     assert first.get_json() == second.get_json()
     assert second.headers["Idempotent-Replayed"] == "true"
-    assert db.session.execute(select(Application)).scalars().all().__len__() == 1
+    rows = db.session.execute(
+        select(Application).where(Application.unit_id == zhang_unit.id)
+    ).scalars()
+    assert len(rows.all()) == 1
 
 
 def test_idempotent_replay_of_a_refusal(client, demo, agency, zhang_unit):

@@ -20,6 +20,23 @@ bp = Blueprint(
 from . import views  # noqa: E402,F401
 
 
+def _register_demo() -> None:
+    from ..demo.info import SECTIONS
+    from ..demo.seed import SEED_HOOKS
+    from ..dev.serve import STARTUP_HOOKS
+    from .demo import demo_section, seed_applications, seed_on_startup
+
+    if seed_applications not in SEED_HOOKS:
+        SEED_HOOKS.append(seed_applications)
+    if seed_on_startup not in STARTUP_HOOKS:
+        STARTUP_HOOKS.append(seed_on_startup)  # `make run`
+    if demo_section not in SECTIONS:
+        SECTIONS.append(demo_section)
+
+
+_register_demo()
+
+
 def init_app(app: Flask) -> None:
     from ..extensions import api
     from .cli import register

@@ -8,7 +8,7 @@ without a round trip per row.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -662,6 +662,11 @@ def _handover(builder: DemoBuilder) -> None:
     db.session.execute(insert(HandoverStageEvent), stage_events)
     if blockers:
         db.session.execute(insert(HandoverBlocker), blockers)
+
+
+# Features that add their own demo rows on top of the register append callables here; the
+# `seed-demo` command and `make run` call them after seed_demo() (the test template does not).
+SEED_HOOKS: list[Callable[[], object]] = []
 
 
 def already_seeded() -> bool:
