@@ -88,6 +88,9 @@ def _register_blueprints(app: Flask) -> None:
     from . import applications
 
     applications.init_app(app)
+    from . import alerts
+
+    alerts.init_app(app)
     pages = getattr(verification, "pages", None)
     if pages is not None:
         app.register_blueprint(pages)

@@ -105,6 +105,9 @@ class ApplicationSchema(Schema):
     term_months = fields.Integer()
     encumbrance_id = fields.Integer()
     result_certificate_id = fields.Integer()
+    # 产权变动提醒 (miniapp_api/alerts): a holder said "这不是我办的"; registration waits.
+    under_review = fields.Boolean(metadata={"description": "权利人提出异议，正在核查（暂停登簿）"})
+    under_review_note = fields.String(allow_none=True)
 
 
 class CitizenApplicationSchema(ApplicationSchema):

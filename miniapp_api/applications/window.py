@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..domain import hooks
 from ..errors import Problem
 from ..extensions import db
 from ..models import Application
@@ -67,7 +68,7 @@ def list_applications(
         count = count.where(Application.kind == kind)
     rows = db.session.execute(
         query.options(selectinload(Application.parties), selectinload(Application.events))
-        .order_by(Application.id.desc())
+        .order_by(*hooks.emit("application.list_order"), Application.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).scalars()
@@ -167,6 +168,7 @@ def advance(app: Application, stage: str, actor: str, note: str | None = None) -
                     "tax": app.tax_paid_at is not None,
                 },
             )
+        hooks.emit("application.before_register", app=app, actor=actor)
         registering.register(app, actor)
     events.change_status(app, stage, actor=actor, note=note)
     return app

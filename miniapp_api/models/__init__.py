@@ -1,6 +1,7 @@
 """SQLAlchemy models. Import from here: `from miniapp_api.models import Person`."""
 
 from .accounts import RefreshToken, StaffUser, WechatAccount
+from .alerts import Alert, AlertSetting, ApplicationHold  # noqa: F401  (miniapp_api/alerts)
 from .applications import (  # noqa: F401  (一窗办事, miniapp_api/applications)
     Application,
     ApplicationEvent,

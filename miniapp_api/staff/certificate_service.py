@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from ..domain import audit, documents, pii
+from ..domain import audit, documents, hooks, pii
 from ..domain.validators import normalize_certificate_number
 from ..errors import Problem
 from ..extensions import db
@@ -146,6 +146,7 @@ def add_encumbrance(certificate_id: int, kind: str, holder: str, reason: str) ->
         reason=reason,
         detail={"certificate_id": cert.id, "kind": enc.kind},
     )
+    hooks.emit("encumbrance.added", encumbrance=enc, actor="staff")
     db.session.commit()
     return encumbrance_dict(enc)
 
@@ -186,6 +187,7 @@ def release_encumbrance(certificate_id: int, encumbrance_id: int, reason: str) -
         reason=reason,
         detail={"certificate_id": cert.id, "kind": enc.kind, "cancelled_certificates": cancelled},
     )
+    hooks.emit("encumbrance.released", encumbrance=enc, actor="staff")
     db.session.commit()
     db.session.refresh(enc)
     return encumbrance_dict(enc)
@@ -201,6 +203,7 @@ def cancel_certificate(certificate_id: int, reason: str) -> dict[str, Any]:
         object_id=cert.id,
         reason=reason,
     )
+    hooks.emit("certificate.cancelled", certificate=cert, reason=reason)
     db.session.commit()
     return certificate_record(cert)
 
@@ -233,5 +236,6 @@ def supersede_certificate(
         reason=reason,
         detail={"replacement_id": replacement.id, "issued_new": replacement_id is None},
     )
+    hooks.emit("certificate.superseded", certificate=cert, replacement=replacement, reason=reason)
     db.session.commit()
     return {"certificate": certificate_record(cert), "replacement": certificate_record(replacement)}

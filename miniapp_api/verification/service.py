@@ -296,7 +296,9 @@ def check_by_number(number: str, print_serial: str, *, now: datetime | None = No
     view = certificate_view(None, None, now, certificate_id=row.id)
     if view is None:  # pragma: no cover - the row was just read
         return Answer("unknown_document", "no_match", now)
-    return _answer_from_view(view, now, None, kind)
+    # The audit row names the certificate's document, as a QR check does (monthly digest).
+    doc = _conn().execute(_LATEST_DOCUMENT, {"certificate_id": row.id}).scalar()
+    return _answer_from_view(view, now, doc.hex() if doc else None, kind)
 
 
 # --- certificates ------------------------------------------------------------------------------
@@ -360,6 +362,12 @@ _BY_DOCUMENT = (
 )
 _RAW_BY_DOCUMENT = RawStatement(_BY_DOCUMENT)
 _BY_ID = _certificate_query().where(_cert.id == bindparam("certificate_id"))
+_LATEST_DOCUMENT = (
+    select(IssuedDocument.document_id)
+    .where(IssuedDocument.certificate_id == bindparam("certificate_id"))
+    .order_by(IssuedDocument.id.desc())
+    .limit(1)
+)
 _BY_NUMBER = select(_cert.id, _cert.kind, _cert.print_serial).where(
     _cert.number == bindparam("number")
 )

@@ -1,0 +1,80 @@
+"""产权变动提醒: registered holders are told at once when anything is lodged against their
+property (applications filed or accepted, 登簿, encumbrances, certificates cancelled or
+replaced), in WeChat and in an in-app inbox, and can stop a fraud with "这不是我办的".
+
+``init_app(app)`` registers the blueprint, the hook listeners (``domain/hooks.py``) and the
+``alerts-digest`` command; ``docs/alerts.md`` describes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Blueprint
+
+bp = Blueprint(
+    "alerts",
+    __name__,
+    url_prefix="/api/v1",
+    description="产权变动提醒：登记申请、限制、证书变化即时提醒，异议暂停登簿，月度核验报告",
+)
+
+from . import views  # noqa: E402,F401
+
+
+def _register_demo() -> None:
+    from ..demo.info import SECTIONS
+    from ..demo.seed import SEED_HOOKS
+    from ..dev.serve import STARTUP_HOOKS
+    from .demo import demo_section, seed_alerts, seed_on_startup
+
+    if seed_alerts not in SEED_HOOKS:
+        SEED_HOOKS.append(seed_alerts)
+    if seed_on_startup not in STARTUP_HOOKS:
+        STARTUP_HOOKS.append(seed_on_startup)
+    if demo_section not in SECTIONS:
+        SECTIONS.append(demo_section)
+
+
+def _listen(app: Flask) -> None:
+    from ..domain import hooks
+    from . import holds, raising
+
+    def on_status(**kw: Any) -> None:
+        raising.on_application_status(kw["app"], kw["before"], kw["after"], kw.get("actor"))
+
+    hooks.listen(app, "application.status_changed", on_status)
+    hooks.listen(app, "application.before_register", holds.refuse_if_held)
+    hooks.listen(app, "application.view", holds.add_review_flag)
+    hooks.listen(app, "application.list_order", holds.disputed_first)
+    hooks.listen(
+        app, "encumbrance.added", lambda encumbrance, **_: raising.on_encumbrance(encumbrance, True)
+    )
+    hooks.listen(
+        app,
+        "encumbrance.released",
+        lambda encumbrance, **_: raising.on_encumbrance(encumbrance, False),
+    )
+    hooks.listen(
+        app,
+        "certificate.cancelled",
+        lambda certificate, **_: raising.on_certificate(certificate, "cancelled"),
+    )
+    hooks.listen(
+        app,
+        "certificate.superseded",
+        lambda certificate, replacement=None, **_: raising.on_certificate(
+            certificate, "superseded", replacement
+        ),
+    )
+
+
+def init_app(app: Flask) -> None:
+    from ..extensions import api
+    from .cli import register
+
+    api.register_blueprint(bp)
+    _listen(app)
+    register(app)
+    _register_demo()
