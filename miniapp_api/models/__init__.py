@@ -4,6 +4,7 @@ from .accounts import RefreshToken, StaffUser, WechatAccount
 from .alerts import Alert, AlertSetting, ApplicationHold  # noqa: F401  (miniapp_api/alerts)
 from .applications import (  # noqa: F401  (一窗办事, miniapp_api/applications)
     Application,
+    ApplicationDailyStat,
     ApplicationEvent,
     ApplicationMaterial,
     ApplicationParty,
