@@ -303,7 +303,7 @@ class Claims:
         keys = set(obj)
         if keys - _KNOWN or _REQUIRED - keys:
             raise MalformedToken(
-                f"payload: unexpected labels {sorted(keys - _KNOWN)} "
+                f"payload: unexpected labels {sorted(map(repr, keys - _KNOWN))} "
                 f"or missing labels {sorted(_REQUIRED - keys)}"
             )
         number = obj[LABEL_NUMBER]
