@@ -170,6 +170,7 @@ export async function fetchLive(token) {
       credentials: "omit",
       signal: controller.signal,
     });
+    if (response.headers.get("X-Offline") === "1") return { offline: true }; // from sw.js
     const body = await response.json().catch(() => null);
     if (response.ok && body) return { answer: body };
     return { problem: body || { detail: "核验服务暂时不可用，请稍后再试" } };

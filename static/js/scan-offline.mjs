@@ -38,8 +38,10 @@ function focus(box) {
 /** Check a link or token: the local verdict at once, then the live status. */
 export async function checkLink(text) {
   const box = B.$("#verdict");
-  const token = tokenOf(text);
+  let token = tokenOf(text);
   const { verdict, keys } = token ? await checkLocally(text) : { verdict: null, keys: null };
+  // Not a token at all: the server reads it by the same rules, so there is nothing to ask.
+  if (verdict && (verdict.reason === "malformed" || verdict.reason === "too_large")) token = null;
   const reason = token ? (verdict ? verdict.reason : "no_keys") : "malformed";
   const [tone, title, desc] = localWords(token ? verdict : { reason: "malformed" }, registryName());
   const status = h("p", {

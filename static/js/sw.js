@@ -123,22 +123,25 @@ function watchVersion(response) {
   });
 }
 
-function networkFirst(request) {
+/* A live verification answer; without a network a problem marked X-Offline (never cached). */
+function liveAnswer(request) {
   return fetch(request)
     .then(function (response) {
       watchVersion(response);
       return response;
     })
-    .catch(function (error) {
-      return caches
-        .open(SHELL)
-        .then(function (cache) {
-          return cache.match(request, { ignoreSearch: true });
-        })
-        .then(function (kept) {
-          if (kept) return kept;
-          throw error;
-        });
+    .catch(function () {
+      var problem = {
+        type: "about:blank",
+        title: "Offline",
+        status: 503,
+        code: "offline",
+        detail: "无法连接网络，未能查询现势状态",
+      };
+      return new Response(JSON.stringify(problem), {
+        status: 503,
+        headers: { "Content-Type": "application/problem+json", "X-Offline": "1" },
+      });
     });
 }
 
@@ -215,7 +218,7 @@ self.addEventListener("fetch", function (event) {
   } else if (/^\/[vV]\/[^/]+\/?$/.test(path) && request.mode === "navigate") {
     event.respondWith(verificationPage(request));
   } else if (path.indexOf("/api/v1/verify/") === 0) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(liveAnswer(request));
   } else if (SHELL_FILES.indexOf(path) >= 0) {
     event.respondWith(keepFresh(request));
   }
