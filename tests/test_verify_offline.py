@@ -39,7 +39,8 @@ def test_every_file_the_worker_keeps_is_served(client: Any) -> None:
     assert len(paths) >= 15
     for path in paths:
         with client.get(path) as response:
-            assert response.status_code == 200, path
+            # static/vendor/ is filled by `make setup` (npm ci, then copied from node_modules/).
+            assert response.status_code == 200, f"{path} (did `make setup` run?)"
             if path.endswith((".js", ".mjs")):
                 assert response.mimetype == "text/javascript", path
 

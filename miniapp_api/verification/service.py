@@ -226,12 +226,14 @@ def check_token(text: str, *, now: datetime | None = None) -> Answer:
         return Answer("malformed", exc.reason, now)
     verdict = verify.verify(raw, documents.current_keyset(), now=now.timestamp())
     reason = verdict.reason
+    if reason in (Reason.MALFORMED, Reason.TOO_LARGE) and verdict.claims is None:
+        return Answer("malformed", str(reason), now)
+    if reason in _FORGED_REASONS:
+        return Answer("forged", _FORGED_REASONS[reason], now)
     claims = verdict.claims
-    if claims is None or reason in (Reason.MALFORMED, Reason.TOO_LARGE):
-        if reason in _FORGED_REASONS:
-            return Answer("forged", _FORGED_REASONS[reason], now)
-        # Also a correctly signed payload that does not parse: the token format says
-        # `malformed` whatever the signature (docs/verification-token.md section 3).
+    if claims is None:  # pragma: no cover - every reason without claims is answered above;
+        # a correctly signed payload that does not parse is `malformed` like any other token
+        # that is not of the format (docs/verification-token.md rule 9): 400 malformed_token.
         return Answer("malformed", str(reason), now)
     doc_hex = claims.document_id.hex()
     if reason is Reason.NOT_YET_VALID:
