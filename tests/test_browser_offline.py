@@ -96,6 +96,43 @@ def test_scan_page_checks_a_pasted_link_then_shows_the_live_status(live_server, 
     screenshot(page, "scan-link-online")
 
 
+# An older WebView: WebCrypto without Ed25519 (importKey refuses the algorithm).
+NO_ED25519 = """
+const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+crypto.subtle.importKey = (format, key, alg, ...rest) =>
+  (alg === "Ed25519" || (alg && alg.name === "Ed25519"))
+    ? Promise.reject(new DOMException("Unrecognized name", "NotSupportedError"))
+    : importKey(format, key, alg, ...rest);
+"""
+
+
+def test_without_webcrypto_ed25519_the_pure_js_fallback_verifies(live_server, browser, demo):
+    errors: list[str] = []
+    context, tab = open_phone(browser, errors)
+    try:
+        tab.goto(live_server + "/app/scan.html")
+        tab.get_by_role("textbox", name="核验链接").fill(sample_path(demo, "authentic"))
+        tab.get_by_role("button", name="核验链接").click()
+        tab.locator("#verdict [data-local-verdict=valid]").wait_for()
+        assert tab.locator("#verdict [data-local-verdict]").get_attribute("data-ed25519") == (
+            "webcrypto"
+        )
+        context.add_init_script(NO_ED25519)
+        tab.reload()
+        tab.get_by_role("textbox", name="核验链接").fill(sample_path(demo, "authentic"))
+        tab.get_by_role("button", name="核验链接").click()
+        local = tab.locator("#verdict [data-local-verdict=valid]")
+        local.wait_for()
+        assert local.get_attribute("data-ed25519") == "noble"
+        assert SIGNED in local.inner_text()
+        tab.get_by_role("textbox", name="核验链接").fill(sample_path(demo, "tampered"))
+        tab.get_by_role("button", name="核验链接").click()
+        tab.locator("#verdict [data-local-verdict=bad_signature]").wait_for()
+        assert errors == []
+    finally:
+        context.close()
+
+
 def test_scan_page_refuses_text_that_is_not_a_link(live_server, page, page_errors):
     page.goto(live_server + "/app/scan.html")
     page.get_by_role("textbox", name="核验链接").fill("hello")

@@ -3,7 +3,7 @@
  * time it was fetched), the local verdict in words, and the live status from the server.
  * Used by the scan page (scan-offline.mjs) and the /v/ page (v-page.mjs). No framework.
  */
-import { KeySet, extractToken, textToToken, verify } from "./verify.mjs";
+import { KeySet, ed25519Backend, extractToken, textToToken, verify } from "./verify.mjs";
 
 export const JWKS_URL = "/.well-known/jwks.json";
 const STORE_KEY = "bdc.jwks"; // localStorage copy for browsers without a service worker
@@ -90,13 +90,15 @@ export function tokenOf(text) {
 }
 
 /**
- * Check `text` on this phone. Returns {verdict, keys} where verdict is verify.mjs's answer, or
- * {verdict: null} when no key set is available at all. An unknown key first fetches the key
- * set again (a key made after the phone's copy).
+ * Check `text` on this phone. Returns {verdict, keys, backend} where verdict is verify.mjs's
+ * answer (or null when no key set is available at all) and backend the Ed25519 code used
+ * ("webcrypto" or "noble"). An unknown key first fetches the key set again (a key made after
+ * the phone's copy).
  */
 export async function checkLocally(text) {
   let keys = await loadKeys();
-  if (!keys) return { verdict: null, keys: null };
+  const backend = await ed25519Backend();
+  if (!keys) return { verdict: null, keys: null, backend };
   let verdict = await verify(text, keys.keyset);
   if (verdict.reason === "unknown_key") {
     const fresh = await loadKeys({ refresh: true });
@@ -105,7 +107,7 @@ export async function checkLocally(text) {
       verdict = await verify(text, keys.keyset);
     }
   }
-  return { verdict, keys };
+  return { verdict, keys, backend };
 }
 
 /** [tone, title, explanation] of a local verdict, in the citizen's words. */

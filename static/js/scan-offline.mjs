@@ -39,7 +39,7 @@ function focus(box) {
 export async function checkLink(text) {
   const box = B.$("#verdict");
   let token = tokenOf(text);
-  const { verdict, keys } = token ? await checkLocally(text) : { verdict: null, keys: null };
+  const { verdict, keys, backend } = token ? await checkLocally(text) : { verdict: null };
   // Not a token at all: the server reads it by the same rules, so there is nothing to ask.
   if (verdict && (verdict.reason === "malformed" || verdict.reason === "too_large")) token = null;
   const reason = token ? (verdict ? verdict.reason : "no_keys") : "malformed";
@@ -51,7 +51,11 @@ export async function checkLink(text) {
   });
   const local = h(
     "div",
-    { class: `result result_${tone} local-verdict local-verdict--${reason}`, "data-local-verdict": reason },
+    {
+      class: `result result_${tone} local-verdict local-verdict--${reason}`,
+      "data-local-verdict": reason,
+      "data-ed25519": backend,
+    },
     h("span", { class: "result__icon", "aria-hidden": "true", text: ICONS[tone] }),
     h("h2", { class: "result__title", text: title }),
     h("p", { class: "result__desc", text: desc }),
