@@ -4,11 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Browser-side packages (package.json), copied from node_modules/ into static/vendor/ (ignored).
+VENDOR := static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 export FLASK_APP := wsgi
 
-.PHONY: setup system-deps run test test-pg test-browser lint format bench clean
+.PHONY: setup system-deps run test test-js test-pg test-browser lint format bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,13 +27,28 @@ system-deps:
 	  else echo "Please install a CJK font (Debian: apt-get install fonts-noto-cjk)"; exit 1; fi; \
 	fi
 
-setup: $(STAMP) system-deps
+# The JavaScript verifier's Ed25519 fallback and hashes (@noble), and the QR reader of the scan
+# page (jsqr), served from our origin: installed from the lockfile, copied where Flask serves them.
+$(VENDOR_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/noble-ed25519 $(VENDOR)/noble-hashes $(VENDOR)/jsqr
+	cp node_modules/@noble/ed25519/{index.js,LICENSE} $(VENDOR)/noble-ed25519/
+	cp node_modules/@noble/hashes/{sha2.js,_md.js,_u64.js,utils.js,LICENSE} $(VENDOR)/noble-hashes/
+	cp node_modules/jsqr/dist/jsQR.js node_modules/jsqr/LICENSE $(VENDOR)/jsqr/
+	touch $@
+
+setup: $(STAMP) $(VENDOR_STAMP) system-deps
 
 run: setup
 	$(PY) -m miniapp_api.dev.serve
 
-test: setup
+test: setup test-js
 	$(PY) -m pytest -W error -m "not browser" $(PYTEST_ARGS)
+
+# static/js/verify.mjs against tests/vectors/ (Node's built-in test runner).
+test-js: setup
+	node --test tests/js/
 
 test-pg: setup
 	TEST_DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -W error -m "not browser" $(PYTEST_ARGS)
@@ -53,4 +71,4 @@ bench: setup
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules $(VENDOR)

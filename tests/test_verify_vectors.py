@@ -29,7 +29,7 @@ from verify import (
     token_to_text,
     verify,
 )
-from verify.keys import b64url_decode
+from verify.keys import b64url_decode, b64url_encode
 
 VECTORS = Path(__file__).parent / "vectors"
 REQUIRED = {
@@ -63,9 +63,9 @@ def make_vectors() -> ModuleType:
     return module
 
 
-VECTOR_FILES = sorted(
-    p.name for p in VECTORS.glob("*.json") if p.name not in ("jwks.json", "content_digest.json")
-)
+# Files that are not token vectors: the key set, the digest, input texts and key-set rules.
+NOT_TOKENS = ("jwks.json", "content_digest.json", "normalisation.json", "jwks_rules.json")
+VECTOR_FILES = sorted(p.name for p in VECTORS.glob("*.json") if p.name not in NOT_TOKENS)
 KEYSET = KeySet.from_jwks(load("jwks.json"))
 
 
@@ -87,6 +87,31 @@ def test_vector(name: str) -> None:
         assert verdict.ok is expected["ok"]
         got = verdict.claims.to_dict() if verdict.claims is not None else None
         assert got == expected["claims"]
+
+
+NORMALISATION = load("normalisation.json")
+
+
+@pytest.mark.parametrize(
+    "case", NORMALISATION["cases"], ids=[c["why"] for c in NORMALISATION["cases"]]
+)
+def test_input_normalisation(case: dict[str, str]) -> None:
+    verdict = verify(case["input"], KEYSET, now=NORMALISATION["now"])
+    assert verdict.reason == case["reason"], verdict.detail
+
+
+JWKS_RULES = load("jwks_rules.json")
+
+
+@pytest.mark.parametrize("case", JWKS_RULES["cases"], ids=[c["why"] for c in JWKS_RULES["cases"]])
+def test_jwks_rules(case: dict[str, Any]) -> None:
+    if case["expected"] is None:
+        with pytest.raises(ValueError):
+            KeySet.from_jwks(case["jwks"])
+        return
+    keyset = KeySet.from_jwks(case["jwks"])
+    got = {b64url_encode(info.kid): str(info.status) for info in keyset}
+    assert got == case["expected"]
 
 
 def test_vectors_are_reproducible() -> None:

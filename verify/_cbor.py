@@ -29,8 +29,16 @@ class CBORStructureError(ValueError):
     """The bytes are not CBOR of the accepted shape."""
 
 
-def _read_head(data: bytes, pos: int) -> tuple[int, int, int]:
-    """Return (major type, argument, position after the head)."""
+# Smallest argument that needs each head size: a head of 1, 2, 4 or 8 extra bytes whose
+# argument is below the bound could have been shorter.
+_SHORTEST_FLOOR = {24: 24, 25: 0x100, 26: 0x1_0000, 27: 0x1_0000_0000}
+
+
+def _read_head(data: bytes, pos: int, shortest: bool = False) -> tuple[int, int, int]:
+    """Return (major type, argument, position after the head).
+
+    With ``shortest`` a head that is longer than its argument needs is refused.
+    """
     if pos >= len(data):
         raise CBORStructureError("truncated CBOR item")
     initial = data[pos]
@@ -44,12 +52,17 @@ def _read_head(data: bytes, pos: int) -> tuple[int, int, int]:
     size = 1 << (info - 24)
     if pos + size > len(data):
         raise CBORStructureError("truncated CBOR item")
-    return major, int.from_bytes(data[pos : pos + size], "big"), pos + size
+    arg = int.from_bytes(data[pos : pos + size], "big")
+    if shortest and arg < _SHORTEST_FLOOR[info]:
+        raise CBORStructureError("non_shortest: a CBOR head is longer than needed")
+    return major, arg, pos + size
 
 
-def _walk(data: bytes, pos: int, depth: int, max_depth: int) -> tuple[int, int]:
+def _walk(
+    data: bytes, pos: int, depth: int, max_depth: int, shortest: bool = False
+) -> tuple[int, int]:
     """Check one item starting at ``pos``; return (its major type, end position)."""
-    major, arg, pos = _read_head(data, pos)
+    major, arg, pos = _read_head(data, pos, shortest)
     if major in (0, 1):
         return major, pos
     if major in (2, 3):
@@ -65,28 +78,32 @@ def _walk(data: bytes, pos: int, depth: int, max_depth: int) -> tuple[int, int]:
             raise CBORStructureError("container count exceeds the input size")
         for _ in range(arg):
             if major == 5:
-                key_major, pos = _walk(data, pos, depth + 1, max_depth)
+                key_major, pos = _walk(data, pos, depth + 1, max_depth, shortest)
                 if key_major not in (0, 1, 3):
                     raise CBORStructureError("map keys must be integers or text strings")
-            _, pos = _walk(data, pos, depth + 1, max_depth)
+            _, pos = _walk(data, pos, depth + 1, max_depth, shortest)
         return major, pos
     if major == 6:
         raise CBORStructureError("unexpected CBOR tag")
     raise CBORStructureError("floats and simple values are not allowed")
 
 
-def check_structure(data: bytes, *, max_depth: int, tagged: bool = False) -> int | None:
+def check_structure(
+    data: bytes, *, max_depth: int, tagged: bool = False, shortest: bool = False
+) -> int | None:
     """Check that ``data`` is exactly one CBOR item of the accepted subset.
 
     With ``tagged=True`` the item may (and should) carry one tag around it; the
     tag number is returned so the caller can give a precise reason when it is
-    the wrong one.  ``max_depth`` counts nested arrays and maps.
+    the wrong one.  ``max_depth`` counts nested arrays and maps.  With
+    ``shortest=True`` every head (the tag's too) must use its shortest form; the
+    contents of byte strings are not looked into.
     """
     pos = 0
     tag: int | None = None
     if tagged and data and data[0] >> 5 == 6:
-        _, tag, pos = _read_head(data, 0)
-    _, end = _walk(data, pos, 0, max_depth)
+        _, tag, pos = _read_head(data, 0, shortest)
+    _, end = _walk(data, pos, 0, max_depth, shortest)
     if end != len(data):
         raise CBORStructureError("trailing bytes after the CBOR item")
     return tag
@@ -110,12 +127,12 @@ def _loads(data: bytes, max_depth: int) -> Any:
         raise CBORStructureError(f"CBOR decoding failed: {exc}") from exc
 
 
-def decode_tagged(data: bytes, *, max_depth: int) -> tuple[int | None, Any]:
+def decode_tagged(data: bytes, *, max_depth: int, shortest: bool = False) -> tuple[int | None, Any]:
     """Check and decode an item that should carry one outer tag.
 
     Returns (tag number or None, decoded content without the tag).
     """
-    tag = check_structure(data, max_depth=max_depth, tagged=True)
+    tag = check_structure(data, max_depth=max_depth, tagged=True, shortest=shortest)
     if tag is None:
         return None, _loads(data, max_depth)
     # Decode the content without its tag head: cbor2 would otherwise freeze it.

@@ -19,6 +19,8 @@ __all__ = [
     "DIGEST_LENGTH",
     "DOCUMENT_ID_LENGTH",
     "MAX_NUMBER_TEXT_BYTES",
+    "MAX_TIME",
+    "NUMBER_TEXT_RANGES",
     "CertificateNumber",
     "Claims",
     "DocumentKind",
@@ -33,6 +35,24 @@ DOCUMENT_ID_LENGTH = 12  # bytes = 96 random bits
 DIGEST_LENGTH = 16  # bytes = SHA-256 truncated to 128 bits
 MAX_NUMBER_TEXT_BYTES = 20  # UTF-8 bytes of a number kept as text
 _MAX_UINT = 2**64 - 1
+# iat and exp: at most 2^53 - 1, the largest integer every language's number type holds
+# exactly (JavaScript's Number.MAX_SAFE_INTEGER); far beyond any real date.
+MAX_TIME = 2**53 - 1
+# Characters allowed in a number kept as text (docs/verification-token.md section 4): fixed
+# code-point ranges, so the rule does not move with Unicode versions (str.isprintable does).
+# No character in them has a canonical decomposition or a non-zero combining class, so any
+# string of them is already NFC.
+NUMBER_TEXT_RANGES: tuple[tuple[int, int], ...] = (
+    (0x0021, 0x007E),  # ASCII letters, digits and punctuation (no space, no controls)
+    (0x3001, 0x3029),  # CJK symbols and punctuation (、。《》「」【】〔〕 ...)
+    (0x3030, 0x303F),  # ... the rest of that block without the combining tone marks 302A-302F
+    (0x3400, 0x4DBF),  # CJK Unified Ideographs Extension A
+    (0x4E00, 0x9FFF),  # CJK Unified Ideographs
+    (0xFF01, 0xFF5E),  # full-width ASCII forms: （）０-９Ａ-Ｚ...
+)
+_NUMBER_TEXT_RE = re.compile(
+    "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in NUMBER_TEXT_RANGES) + "]+"
+)
 
 # Payload map labels (integers keep the QR small).  1, 4, 6 and 7 have the same
 # meaning as in CWT (RFC 8392); the negative ones are this format's own.
@@ -168,8 +188,11 @@ def compact_number(number: str) -> CompactNumber:
 def _check_number_text(text: str) -> str:
     if not text or len(text.encode()) > MAX_NUMBER_TEXT_BYTES:
         raise ValueError(f"number text must be 1..{MAX_NUMBER_TEXT_BYTES} UTF-8 bytes: {text!r}")
-    if text != unicodedata.normalize("NFC", text) or not text.isprintable():
-        raise ValueError("number text must be printable NFC text")
+    if not _NUMBER_TEXT_RE.fullmatch(text):
+        raise ValueError(
+            "number text may only hold ASCII U+0021-U+007E, CJK ideographs, CJK punctuation "
+            "and full-width forms (docs/verification-token.md section 4)"
+        )
     return text
 
 
@@ -216,8 +239,8 @@ def digest_matches(claims: Claims, fields: Mapping[str, str | int | None]) -> bo
     return hmac.compare_digest(claims.digest, content_digest(fields))
 
 
-def _is_uint(value: object) -> bool:
-    return type(value) is int and 0 <= value <= _MAX_UINT
+def _is_time(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_TIME
 
 
 @dataclass(frozen=True)
@@ -235,10 +258,10 @@ class Claims:
     def __post_init__(self) -> None:
         if not isinstance(self.iss, str) or not _ISSUER_RE.fullmatch(self.iss):
             raise ValueError("iss must be an 18-character unified social credit code")
-        if not _is_uint(self.iat):
-            raise ValueError("iat must be a non-negative integer (seconds)")
-        if self.exp is not None and not (_is_uint(self.exp) and self.exp > self.iat):
-            raise ValueError("exp must be an integer later than iat")
+        if not _is_time(self.iat):
+            raise ValueError("iat must be an integer of 0 .. 2^53-1 (seconds)")
+        if self.exp is not None and not (_is_time(self.exp) and self.exp > self.iat):
+            raise ValueError("exp must be an integer of 0 .. 2^53-1 later than iat")
         object.__setattr__(self, "kind", DocumentKind.parse(self.kind))
         if type(self.document_id) is not bytes or len(self.document_id) != DOCUMENT_ID_LENGTH:
             raise ValueError(f"document_id must be {DOCUMENT_ID_LENGTH} random bytes")
@@ -280,7 +303,7 @@ class Claims:
         keys = set(obj)
         if keys - _KNOWN or _REQUIRED - keys:
             raise MalformedToken(
-                f"payload: unexpected labels {sorted(keys - _KNOWN)} "
+                f"payload: unexpected labels {sorted(map(repr, keys - _KNOWN))} "
                 f"or missing labels {sorted(_REQUIRED - keys)}"
             )
         number = obj[LABEL_NUMBER]

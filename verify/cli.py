@@ -92,7 +92,10 @@ def token_candidates(source: str) -> list[str]:
 def _time(ts: int | None) -> str:
     if ts is None:
         return "无 / none"
-    return datetime.fromtimestamp(ts, _CST).strftime("%Y-%m-%d %H:%M:%S UTC+8")
+    try:
+        return datetime.fromtimestamp(ts, _CST).strftime("%Y-%m-%d %H:%M:%S UTC+8")
+    except (ValueError, OverflowError, OSError):  # beyond year 9999: iat/exp go to 2^53 - 1
+        return f"{ts}（超出日期范围 / beyond year 9999）"
 
 
 def render(verdict: Verdict, text: str, now: float) -> str:

@@ -111,7 +111,9 @@ def parse_envelope(token: bytes) -> Envelope:
     if len(token) > MAX_TOKEN_BYTES:
         raise TokenTooLarge(f"token longer than {MAX_TOKEN_BYTES} bytes")
     try:
-        tag, body = decode_tagged(token, max_depth=2)
+        # Envelope heads are not signed: only shortest forms, so that a signature has exactly
+        # one token encoding (the signed protected header and payload may use any form).
+        tag, body = decode_tagged(token, max_depth=2, shortest=True)
     except CBORStructureError as exc:
         raise MalformedToken(str(exc)) from exc
     if tag is None:

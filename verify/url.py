@@ -49,6 +49,8 @@ def text_to_token(text: str) -> bytes:
     """
     if len(text) > MAX_TOKEN_TEXT:
         raise TokenTooLarge(f"token text longer than {MAX_TOKEN_TEXT} characters")
+    if not text.isascii():  # ASCII case folding only ("ı".upper() would be "I")
+        raise MalformedToken("token text is not unpadded base32")
     upper = text.upper()
     if not upper or not _BASE32_RE.fullmatch(upper) or len(upper) % 8 not in _VALID_TAIL:
         raise MalformedToken("token text is not unpadded base32")
@@ -81,18 +83,37 @@ def qr_url(base: str, token: bytes | str) -> str:
     return url
 
 
+_ASCII_WHITESPACE = "\t\n\v\f\r "  # U+0009-U+000D and U+0020, stripped at both ends
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]*")
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
 def extract_token(url: str) -> str:
     """Token text (upper case) from a verification URL or from bare token text.
 
-    Accepts ``/v/`` or ``/V/`` as the second-to-last path segment; query and
-    fragment are ignored. The base32 itself is checked by :func:`text_to_token`.
+    The normalisation of docs/verification-token.md section 6, step by step:
+    more than 4096 characters is too large; ASCII whitespace at both ends is
+    dropped; anything else outside visible ASCII (U+0021-U+007E) is malformed;
+    text without ``/`` is the token itself; otherwise fragment, query, scheme and
+    authority are cut off, trailing ``/`` dropped, and the second-to-last path
+    segment must be ``v`` or ``V``. Nothing is percent-decoded. The base32 itself
+    is checked by :func:`text_to_token`.
     """
     if len(url) > _MAX_URL_TEXT:
         raise TokenTooLarge("URL too long")
-    url = url.strip()
+    url = url.strip(_ASCII_WHITESPACE)
+    if not _VISIBLE_ASCII.fullmatch(url):
+        raise MalformedToken("only visible ASCII characters may appear in a token or link")
     if "/" not in url:
         return url.upper()
-    segments = urlsplit(url).path.rstrip("/").split("/")
+    path = url.split("#", 1)[0].split("?", 1)[0]
+    scheme = _SCHEME_RE.match(path)
+    if scheme:
+        path = path[scheme.end() :]
+    if path.startswith("//"):
+        slash = path.find("/", 2)
+        path = path[slash:] if slash >= 0 else ""
+    segments = path.rstrip("/").split("/")
     if len(segments) < 2 or segments[-2] not in ("v", "V") or not segments[-1]:
         raise MalformedToken("no /v/{TOKEN} in the URL")
     return segments[-1].upper()

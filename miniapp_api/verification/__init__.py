@@ -20,3 +20,5 @@ def _register_demo_section() -> None:
 
 
 _register_demo_section()
+
+from . import offline  # noqa: E402,F401  (/sw.js, X-Keyset-Version: hooks on the blueprints)

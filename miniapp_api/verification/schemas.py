@@ -84,7 +84,7 @@ class VerificationAnswerSchema(Schema):
         required=True,
         metadata={
             "description": "valid, content_changed, cancelled, superseded, expired, "
-            "unknown_key, bad_signature, compromised_key, malformed_payload, number_mismatch, "
+            "unknown_key, bad_signature, compromised_key, number_mismatch, "
             "not_found, not_yet_valid, no_match"
         },
     )

@@ -231,8 +231,10 @@ def check_token(text: str, *, now: datetime | None = None) -> Answer:
     if reason in _FORGED_REASONS:
         return Answer("forged", _FORGED_REASONS[reason], now)
     claims = verdict.claims
-    if claims is None or reason is Reason.MALFORMED:  # signed by us yet unreadable: never issued
-        return Answer("forged", "malformed_payload", now)
+    if claims is None:  # pragma: no cover - every reason without claims is answered above;
+        # a correctly signed payload that does not parse is `malformed` like any other token
+        # that is not of the format (docs/verification-token.md rule 9): 400 malformed_token.
+        return Answer("malformed", str(reason), now)
     doc_hex = claims.document_id.hex()
     if reason is Reason.NOT_YET_VALID:
         return Answer("unknown_document", "not_yet_valid", now, document_id=doc_hex)

@@ -136,14 +136,22 @@
       event.target.value = "";
       return;
     }
-    var form = new FormData();
-    form.append("image", file, file.name || "qr.jpg");
     B.loading(B.$("#verdict"), "正在识别二维码…");
-    B.api("POST", "/api/v1/verify/image", form, { auth: false })
-      .then(showVerdict, showProblem)
-      .then(function () {
+    // Read on the phone and check the signature there first (scan-offline.mjs), else upload.
+    var local = B.checkPhoto ? B.checkPhoto(file) : Promise.resolve(false);
+    local.then(function (handled) {
+      if (handled) {
         event.target.value = "";
-      });
+        return;
+      }
+      var form = new FormData();
+      form.append("image", file, file.name || "qr.jpg");
+      B.api("POST", "/api/v1/verify/image", form, { auth: false })
+        .then(showVerdict, showProblem)
+        .then(function () {
+          event.target.value = "";
+        });
+    });
   }
 
   // ---- (3) numbers ---------------------------------------------------------------------------
