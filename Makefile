@@ -28,14 +28,16 @@ system-deps:
 	fi
 
 # The JavaScript verifier's Ed25519 fallback and hashes (@noble), and the QR reader of the scan
-# page (jsqr), served from our origin: installed from the lockfile, copied where Flask serves them.
+# page (jsqr) and the staff console's charts (echarts), served from our origin: installed from
+# the lockfile, copied where Flask serves them.
 $(VENDOR_STAMP): package.json package-lock.json
 	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null)
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/noble-ed25519 $(VENDOR)/noble-hashes $(VENDOR)/jsqr
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/noble-ed25519 $(VENDOR)/noble-hashes $(VENDOR)/jsqr $(VENDOR)/echarts
 	cp node_modules/@noble/ed25519/{index.js,LICENSE} $(VENDOR)/noble-ed25519/
 	cp node_modules/@noble/hashes/{sha2.js,_md.js,_u64.js,utils.js,LICENSE} $(VENDOR)/noble-hashes/
 	cp node_modules/jsqr/dist/jsQR.js node_modules/jsqr/LICENSE $(VENDOR)/jsqr/
+	cp node_modules/echarts/dist/echarts.common.min.js node_modules/echarts/LICENSE $(VENDOR)/echarts/
 	touch $@
 
 setup: $(STAMP) $(VENDOR_STAMP) system-deps

@@ -91,6 +91,9 @@ def _register_blueprints(app: Flask) -> None:
     from . import alerts
 
     alerts.init_app(app)
+    from . import console
+
+    console.init_app(app)  # staff console pages under /staff/
     pages = getattr(verification, "pages", None)
     if pages is not None:
         app.register_blueprint(pages)
