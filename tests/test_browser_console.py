@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
-
 from applications_support import (
     confirm_all,
     mortgage_body,
@@ -18,6 +16,8 @@ from applications_support import (
 )
 from browser_fixtures import CSP_WATCH, EXTERNAL, horizontal_overflow, screenshot
 from console_support import FAST_ARGON2, PASSWORD, staff_user
+from sqlalchemy import func, select
+
 from miniapp_api.extensions import db
 from miniapp_api.models import Application, HandoverCase, NotificationOutbox, utcnow
 

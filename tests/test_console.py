@@ -489,3 +489,30 @@ def test_audit_search_and_export(client):
     rows = list(csv.reader(io.StringIO(export.data.decode("utf-8-sig"))))
     assert rows[0][0] == "编号" and len(rows) >= 2 and all(r[4] == "staff.login" for r in rows[1:])
     assert audit_count("staff.audit.export") == 1
+
+
+def test_the_window_files_for_people_at_the_counter(client, demo):
+    token = login(client)
+    zhang = next(c for c in demo["citizens"] if c["key"] == "zhang")
+    unit = sole_unit(person_by_key(demo, "zhang").id)
+    form = {
+        "csrf_token": token,
+        "kind": "mortgage",
+        "unit_number": unit.unit_number,
+        "loan_amount": "300000.00",
+        "term_months": "120",
+        "party-0-role": "obligor",
+        "party-0-name": zhang["name"],
+        "party-0-id_number": zhang["id_number"][:-1]
+        + ("0" if zhang["id_number"][-1] != "0" else "1"),
+    }
+    before = db.session.execute(select(func.count(Application.id))).scalar_one()
+    bad = client.post("/staff/applications/new", data=form)
+    assert bad.status_code == 422 and "身份证号码不正确" in bad.text
+    assert db.session.execute(select(func.count(Application.id))).scalar_one() == before
+    form["party-0-id_number"] = zhang["id_number"]
+    good = client.post("/staff/applications/new", data=form)
+    assert good.status_code == 303
+    app = db.session.execute(select(Application).order_by(Application.id.desc())).scalars().first()
+    assert (app.channel, app.kind, app.status) == ("window", "mortgage", "awaiting_confirmation")
+    assert good.headers["Location"] == f"/staff/applications/{app.id}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Response, g, render_template, request, url_for
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -24,7 +25,7 @@ from ..extensions import db
 from ..models import Application, Partner
 from . import bp
 from .auth import admin_required, frameable
-from .forms import act, load
+from .forms import FormInvalid, act, as_int, load, messages
 
 PER_PAGE = 50
 # Applications the window has to act on (the queue's default).
@@ -282,3 +283,84 @@ def clear_hold(app_id: int, hold_id: int) -> Response:
 
 def not_found() -> Problem:
     return service.not_found()
+
+
+# --- filing at the window (people at the counter) ------------------------------------------------
+PARTY_ROWS = 4
+FILING_FIELDS = (
+    "kind",
+    "unit_number",
+    "price",
+    "contract_number",
+    "loan_amount",
+    "term_months",
+    "encumbrance_id",
+    "registration_certificate_number",
+)
+
+
+@bp.get("/applications/new")
+def new_application() -> str:
+    return render_template(
+        "console/new_application.html", kinds=KIND_LABELS, rows=range(PARTY_ROWS), form={}
+    )
+
+
+def _filing_data(form: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in FILING_FIELDS:
+        value = (form.get(name) or "").strip()
+        if not value:
+            continue
+        if name in ("term_months", "encumbrance_id"):
+            number = as_int(value)
+            if number is None:
+                raise FormInvalid(f"{name}：须为整数")
+            data[name] = number
+        else:
+            data[name] = value
+    parties = []
+    for index in range(PARTY_ROWS):
+        name = (form.get(f"party-{index}-name") or "").strip()
+        if not name:
+            continue
+        party = {
+            "role": form.get(f"party-{index}-role") or "",
+            "name": name,
+            "id_number": (form.get(f"party-{index}-id_number") or "").strip(),
+        }
+        for extra in ("phone", "share"):
+            value = (form.get(f"party-{index}-{extra}") or "").strip()
+            if value:
+                party[extra] = value
+        parties.append(party)
+    data["parties"] = parties
+    try:
+        return app_schemas.ApplicationCreateSchema().load(data)
+    except ValidationError as exc:
+        raise FormInvalid(messages(exc.messages)) from None
+
+
+@bp.post("/applications/new")
+def file_application() -> Any:
+    """The window files for people at the counter: channel ``window``, the same checks as a
+    partner's filing (``applications.service.file_application``)."""
+    try:
+        data = _filing_data(request.form)
+        filer = service.Filer(channel="window", staff_id=g.staff.id, actor=_actor())
+        app = service.file_application(filer, data)
+        db.session.commit()
+    except (FormInvalid, Problem) as error:
+        db.session.rollback()
+        flash(
+            f"填写有误：{error.message}" if isinstance(error, FormInvalid) else error.detail,
+            "error",
+        )
+        return render_template(
+            "console/new_application.html",
+            kinds=KIND_LABELS,
+            rows=range(PARTY_ROWS),
+            form=request.form,
+        ), 422
+    flash(f"已提交申请 {app.number}", "ok")
+    return redirect(url_for("console.application", app_id=app.id), code=303)

@@ -21,11 +21,11 @@ class FormInvalid(Exception):
         self.message = message
 
 
-def _messages(errors: Any) -> str:
+def messages(errors: Any) -> str:
     if isinstance(errors, dict):
-        return "；".join(f"{key}：{_messages(value)}" for key, value in errors.items())
+        return "；".join(f"{key}：{messages(value)}" for key, value in errors.items())
     if isinstance(errors, list):
-        return "，".join(_messages(e) for e in errors)
+        return "，".join(messages(e) for e in errors)
     return str(errors)
 
 
@@ -55,7 +55,7 @@ def load(
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise FormInvalid(_messages(exc.messages)) from None
+        raise FormInvalid(messages(exc.messages)) from None
 
 
 def act(work: Callable[[], Any], success: str, back: str | Callable[[], str]) -> Response:

@@ -29,7 +29,8 @@
   });
   function bars(id, items, valueKey, labelKey) {
     draw(id, {
-      xAxis: { type: "category", data: items.map(function (i) { return i[labelKey]; }), axisLabel: { interval: 0, width: 80, overflow: "truncate" } },
+      xAxis: { type: "category", data: items.map(function (i) { return i[labelKey]; }),
+        axisLabel: { interval: 0, rotate: items.length > 3 ? 25 : 0, width: 90, overflow: "truncate" } },
       yAxis: { type: "value" },
       series: [{ type: "bar", data: items.map(function (i) { return i[valueKey]; }), label: { show: true, position: "top" } }]
     });
