@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from applications_support import (
     sole_unit,
 )
 from console_support import FAST_ARGON2, PASSWORD, csrf_of, login, staff_user
+from PIL import Image
 from sqlalchemy import func, select
 
 from miniapp_api.extensions import db
@@ -46,13 +48,23 @@ def config_overrides() -> dict[str, Any]:
 def filed(client, demo, citizen_headers) -> int:
     """A mortgage filed by a bank through the partner API and confirmed: `submitted`."""
     unit = sole_unit(person_by_key(demo, "zhang").id)
+    bank = partner_headers("bank")
     response = client.post(
         "/api/v1/partner/applications",
         json=mortgage_body(demo, unit),
-        headers={**partner_headers("bank"), "Idempotency-Key": "console-1"},
+        headers={**bank, "Idempotency-Key": "console-1"},
     )
     assert response.status_code == 201, response.get_json()
     app_id = response.get_json()["id"]
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(png, "PNG")
+    upload = client.post(
+        f"/api/v1/partner/applications/{app_id}/materials",
+        data={"kind": "loan_contract", "file": (io.BytesIO(png.getvalue()), "loan.png")},
+        headers={**bank, "Idempotency-Key": "console-2"},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201, upload.get_json()
     confirm_all(client, citizen_headers, app_id, ["zhang"])
     return app_id
 
@@ -252,6 +264,13 @@ def test_the_window_works_an_application_to_completion(client, filed):
     page = client.get(f"/staff/applications/{app.id}")
     assert page.status_code == 200
     assert audit_count("staff.application.view") == 1
+    material = re.search(r'<img src="(/staff/applications/\d+/materials/\d+)"', page.text)
+    assert material, "the material is shown inline"
+    shown = client.get(material.group(1))
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+    assert shown.headers["Content-Disposition"].startswith("inline")
+    assert "frame-ancestors 'self'" in shown.headers["Content-Security-Policy"]
+    assert audit_count("application.material.view") == 1
     _before, version = _status(app.id)
     stale = client.post(
         f"/staff/applications/{app.id}/accept", data={"csrf_token": token, "version": version + 5}
@@ -296,7 +315,7 @@ def test_queue_filters_and_colours(client, filed):
             select(Application).where(Application.partner_id == bank.id)
         ).scalars()
     }
-    shown = {int(x.split('"')[0]) for x in filtered.split("/staff/applications/")[1:]}
+    shown = {int(x) for x in re.findall(r'/staff/applications/(\d+)"', filtered)}
     assert shown and shown <= ids
 
 
