@@ -592,3 +592,41 @@ def test_demo_citizen_has_alerts_of_every_kind(app):
     assert set(section["by_kind"]) == set(ALERT_KINDS)
     assert section["disputable_alert_id"]
     assert seed_alerts() == 0
+
+
+def test_window_filing_alerts_and_an_ended_application_cannot_be_held(
+    app, client, demo, clerk, zhang_unit, citizen_headers
+):
+    zhang = citizen_headers("zhang")
+    # Filed at the window (any channel alerts); the filer is the window.
+    response = client.post(
+        "/api/v1/staff/applications", json=mortgage_body(demo, zhang_unit), headers=clerk
+    )
+    assert response.status_code == 201, response.get_json()
+    item_id = response.get_json()["id"]
+    [filed] = alerts_of(demo, "zhang", "application_filed")
+    assert filed.detail["application"]["filer"] == "汨罗市不动产登记中心窗口"
+    confirm_all(client, citizen_headers, item_id, ["zhang"])
+    assert staff_post(client, clerk, item_id, "accept").status_code == 200
+    # After an alert about an application that has ended, there is nothing left to hold.
+    [accepted] = alerts_of(demo, "zhang", "application_accepted")
+    rejected = staff_post(client, clerk, item_id, "reject", reason="材料不全")
+    assert rejected.status_code == 200, rejected.get_json()
+    refused = client.post(f"{ALERTS}/{accepted.id}/dispute", json={}, headers=zhang)
+    assert refused.status_code == 409
+    assert refused.get_json()["code"] == "application_not_disputable"
+
+
+def test_bank_mortgage_registered_names_the_bank(
+    app, client, demo, bank, clerk, zhang_unit, citizen_headers
+):
+    citizen_headers("zhang")
+    item = file(client, bank, mortgage_body(demo, zhang_unit))
+    confirm_all(client, citizen_headers, item["id"], ["zhang"])
+    assert staff_post(client, clerk, item["id"], "accept").status_code == 200
+    assert staff_post(client, clerk, item["id"], "advance", stage="reviewed").status_code == 200
+    assert staff_post(client, clerk, item["id"], "advance", stage="registered").status_code == 200
+    [alert] = alerts_of(demo, "zhang", "application_registered")
+    assert alert.detail["effect"] == f"已设立抵押权，抵押权人：{BANK}。"
+    # 登簿 raises one alert: the mortgage it adds is not announced a second time.
+    assert alerts_of(demo, "zhang", "encumbrance_added") == []
