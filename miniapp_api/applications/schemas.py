@@ -99,15 +99,15 @@ class ApplicationSchema(Schema):
     filed_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(allow_none=True)
     version = fields.Integer(required=True)
+    # 产权变动提醒 (miniapp_api/alerts): a holder said "这不是我办的"; registration waits.
+    under_review = fields.Boolean(metadata={"description": "权利人提出异议，正在核查（暂停登簿）"})
+    under_review_note = fields.String(allow_none=True)
     contract_number = fields.String()
     price = fields.String()
     loan_amount = fields.String()
     term_months = fields.Integer()
     encumbrance_id = fields.Integer()
     result_certificate_id = fields.Integer()
-    # 产权变动提醒 (miniapp_api/alerts): a holder said "这不是我办的"; registration waits.
-    under_review = fields.Boolean(metadata={"description": "权利人提出异议，正在核查（暂停登簿）"})
-    under_review_note = fields.String(allow_none=True)
 
 
 class CitizenApplicationSchema(ApplicationSchema):
