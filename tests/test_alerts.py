@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from applications_support import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from miniapp_api.domain import documents
 from miniapp_api.extensions import db
 from miniapp_api.models import (
     Alert,
@@ -522,6 +524,13 @@ def test_digest_counts_match_the_audit_log(app, client, demo, zhang_unit, citize
     client.post(
         "/api/v1/partner/verify", json={"tokens": [doc.token]}, headers=partner_headers("bank")
     )
+    photo = documents.qr_png(documents.document_url(doc), scale=5)
+    answer = client.post(
+        "/api/v1/verify/image",
+        data={"image": (io.BytesIO(photo), "photo.png")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 200, answer.get_json()
     month = datetime.now(CHINA_TZ).strftime("%Y-%m")
     zhang_id = citizen(demo, "zhang")["person_id"]
     content = digest_for(zhang_id, month)
@@ -539,7 +548,7 @@ def test_digest_counts_match_the_audit_log(app, client, demo, zhang_unit, citize
     ).scalars():
         expected[CHANNELS[row.detail["channel"]]] += 1
     assert mine["by_channel"] == expected
-    assert expected == {"qr_scan": 4, "number": 2, "photo": 0, "partner": 1}
+    assert expected == {"qr_scan": 4, "number": 2, "photo": 1, "partner": 1}
     # One message per subscribed holder, once per month.
     result = send_digest(month)
     db.session.commit()
@@ -547,8 +556,8 @@ def test_digest_counts_match_the_audit_log(app, client, demo, zhang_unit, citize
     assert send_digest(month)["sent"] == 0
     [digest] = alerts_of(demo, "zhang", "monthly_digest")
     assert digest.detail["total"] == content["total"]
-    assert content["total"] == 7
-    assert "共被核验7次" in digest.body and "扫码4次，输号2次，合作机构1次" in digest.body
+    assert content["total"] == 8
+    assert "共被核验8次" in digest.body and "扫码4次，输号2次，拍照1次，合作机构1次" in digest.body
     # Nothing says who checked.
     assert "client" not in json.dumps(digest.detail)
 
