@@ -639,3 +639,15 @@ def test_bank_mortgage_registered_names_the_bank(
     assert alert.detail["effect"] == f"已设立抵押权，抵押权人：{BANK}。"
     # 登簿 raises one alert: the mortgage it adds is not announced a second time.
     assert alerts_of(demo, "zhang", "encumbrance_added") == []
+
+
+def test_digest_month_is_a_beijing_calendar_month():
+    from datetime import UTC, date
+
+    from miniapp_api.alerts.digest import month_bounds, previous_month
+
+    start, end = month_bounds("2026-12")
+    assert start == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 2026-12-01 00:00 Beijing
+    assert end == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+    assert previous_month(date(2026, 1, 1)) == "2025-12"
+    assert previous_month(date(2026, 12, 1)) == "2026-11"
