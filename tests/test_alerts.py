@@ -651,3 +651,34 @@ def test_digest_month_is_a_beijing_calendar_month():
     assert end == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
     assert previous_month(date(2026, 1, 1)) == "2025-12"
     assert previous_month(date(2026, 12, 1)) == "2026-11"
+
+
+def test_disputing_twice_at_once_makes_one_hold(
+    app, client, demo, agency, zhang_unit, citizen_headers
+):
+    import threading
+
+    from miniapp_api.models import ApplicationHold
+
+    zhang = citizen_headers("zhang")
+    file(client, agency, transfer_body(demo, zhang_unit))
+    [alert] = alerts_of(demo, "zhang", "application_filed")
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def dispute() -> None:
+        with app.app_context(), app.test_client() as c:
+            barrier.wait(5)
+            statuses.append(
+                c.post(f"{ALERTS}/{alert.id}/dispute", json={}, headers=zhang).status_code
+            )
+
+    threads = [threading.Thread(target=dispute) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) in ([200, 201], [201, 201])
+    db.session.expire_all()
+    assert db.session.execute(select(func.count(ApplicationHold.id))).scalar_one() == 1
