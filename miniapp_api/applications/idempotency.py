@@ -20,6 +20,7 @@ from typing import Any
 from flask import Response, request
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Problem, from_http_exception, problem_response
@@ -148,9 +149,18 @@ def partner_post(view: Callable[..., Any]) -> Callable[..., Any]:
             answer = response if isinstance(response, Response) else _to_response(response)
             if answer.status_code >= 400:
                 db.session.rollback()
-        if record_id is not None:
-            _store(record_id, answer)
-        db.session.commit()
+        try:
+            if record_id is not None:
+                _store(record_id, answer)
+            db.session.commit()
+        except (StaleDataError, IntegrityError):  # a concurrent change won the race
+            db.session.rollback()
+            answer = problem_response(
+                Problem(409, "conflict", "数据已被他人同时修改，请刷新后重试")
+            )
+            if record_id is not None:
+                _store(record_id, answer)
+                db.session.commit()
         return answer
 
     return wrapper
