@@ -245,3 +245,14 @@ class DocumentRowsSchema(Schema):
     verification_url = fields.String(allow_none=True)
     title = fields.String()
     rows = fields.List(fields.Dict(), required=True)
+
+
+class WorkingDaySetSchema(InputSchema):
+    is_workday = fields.Boolean(required=True)
+    note = _text(60)
+
+
+class WorkingDaySchema(Schema):
+    day = fields.Date(required=True)
+    is_workday = fields.Boolean(required=True)
+    note = fields.String(allow_none=True)
