@@ -341,3 +341,23 @@ def test_bad_id_number_is_422(client, demo, agency, zhang_unit):
     body["parties"][1]["id_number"] = "430681199001011234"
     response = client.post(URL, json=body, headers=agency)
     assert response.status_code == 422
+
+
+def test_abandoned_in_flight_key_can_be_retried(client, demo, agency, zhang_unit):
+    from datetime import UTC, datetime, timedelta
+
+    from miniapp_api.models import IdempotencyRecord, Partner
+
+    partner = db.session.execute(select(Partner)).scalars().first()
+    db.session.add(
+        IdempotencyRecord(
+            partner_id=partner.id,
+            key="crashed",
+            request_hash="x" * 64,
+            created_at=datetime.now(UTC) - timedelta(minutes=11),
+        )
+    )
+    db.session.commit()
+    headers = {**agency, "Idempotency-Key": "crashed"}
+    response = client.post(URL, json=transfer_body(demo, zhang_unit), headers=headers)
+    assert response.status_code == 201

@@ -30,6 +30,9 @@ from ..partners import service as partners
 from . import events
 
 KEEP = timedelta(hours=24)
+# A first request still "in flight" after this long has died (its worker crashed between the
+# claim and the answer): a retry may take the key over.
+IN_FLIGHT_LEASE = timedelta(minutes=10)
 HEADER = "Idempotency-Key"
 MAX_KEY = 100
 
@@ -66,7 +69,11 @@ def _claim(partner_id: int, key: str, request_hash: str) -> IdempotencyRecord | 
             IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key
         )
     ).scalar_one_or_none()
-    if existing is not None and existing.created_at < cutoff:
+    abandoned = events.now_utc() - IN_FLIGHT_LEASE
+    if existing is not None and (
+        existing.created_at < cutoff
+        or (existing.status_code is None and existing.created_at < abandoned)
+    ):
         db.session.delete(existing)
         db.session.flush()
         existing = None
