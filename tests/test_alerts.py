@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from applications_support import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from miniapp_api.domain import documents
 from miniapp_api.extensions import db
 from miniapp_api.models import (
     Alert,
@@ -522,6 +524,13 @@ def test_digest_counts_match_the_audit_log(app, client, demo, zhang_unit, citize
     client.post(
         "/api/v1/partner/verify", json={"tokens": [doc.token]}, headers=partner_headers("bank")
     )
+    photo = documents.qr_png(documents.document_url(doc), scale=5)
+    answer = client.post(
+        "/api/v1/verify/image",
+        data={"image": (io.BytesIO(photo), "photo.png")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 200, answer.get_json()
     month = datetime.now(CHINA_TZ).strftime("%Y-%m")
     zhang_id = citizen(demo, "zhang")["person_id"]
     content = digest_for(zhang_id, month)
@@ -539,7 +548,7 @@ def test_digest_counts_match_the_audit_log(app, client, demo, zhang_unit, citize
     ).scalars():
         expected[CHANNELS[row.detail["channel"]]] += 1
     assert mine["by_channel"] == expected
-    assert expected == {"qr_scan": 4, "number": 2, "photo": 0, "partner": 1}
+    assert expected == {"qr_scan": 4, "number": 2, "photo": 1, "partner": 1}
     # One message per subscribed holder, once per month.
     result = send_digest(month)
     db.session.commit()
@@ -547,8 +556,8 @@ def test_digest_counts_match_the_audit_log(app, client, demo, zhang_unit, citize
     assert send_digest(month)["sent"] == 0
     [digest] = alerts_of(demo, "zhang", "monthly_digest")
     assert digest.detail["total"] == content["total"]
-    assert content["total"] == 7
-    assert "共被核验7次" in digest.body and "扫码4次，输号2次，合作机构1次" in digest.body
+    assert content["total"] == 8
+    assert "共被核验8次" in digest.body and "扫码4次，输号2次，拍照1次，合作机构1次" in digest.body
     # Nothing says who checked.
     assert "client" not in json.dumps(digest.detail)
 
@@ -592,3 +601,84 @@ def test_demo_citizen_has_alerts_of_every_kind(app):
     assert set(section["by_kind"]) == set(ALERT_KINDS)
     assert section["disputable_alert_id"]
     assert seed_alerts() == 0
+
+
+def test_window_filing_alerts_and_an_ended_application_cannot_be_held(
+    app, client, demo, clerk, zhang_unit, citizen_headers
+):
+    zhang = citizen_headers("zhang")
+    # Filed at the window (any channel alerts); the filer is the window.
+    response = client.post(
+        "/api/v1/staff/applications", json=mortgage_body(demo, zhang_unit), headers=clerk
+    )
+    assert response.status_code == 201, response.get_json()
+    item_id = response.get_json()["id"]
+    [filed] = alerts_of(demo, "zhang", "application_filed")
+    assert filed.detail["application"]["filer"] == "汨罗市不动产登记中心窗口"
+    confirm_all(client, citizen_headers, item_id, ["zhang"])
+    assert staff_post(client, clerk, item_id, "accept").status_code == 200
+    # After an alert about an application that has ended, there is nothing left to hold.
+    [accepted] = alerts_of(demo, "zhang", "application_accepted")
+    rejected = staff_post(client, clerk, item_id, "reject", reason="材料不全")
+    assert rejected.status_code == 200, rejected.get_json()
+    refused = client.post(f"{ALERTS}/{accepted.id}/dispute", json={}, headers=zhang)
+    assert refused.status_code == 409
+    assert refused.get_json()["code"] == "application_not_disputable"
+
+
+def test_bank_mortgage_registered_names_the_bank(
+    app, client, demo, bank, clerk, zhang_unit, citizen_headers
+):
+    citizen_headers("zhang")
+    item = file(client, bank, mortgage_body(demo, zhang_unit))
+    confirm_all(client, citizen_headers, item["id"], ["zhang"])
+    assert staff_post(client, clerk, item["id"], "accept").status_code == 200
+    assert staff_post(client, clerk, item["id"], "advance", stage="reviewed").status_code == 200
+    assert staff_post(client, clerk, item["id"], "advance", stage="registered").status_code == 200
+    [alert] = alerts_of(demo, "zhang", "application_registered")
+    assert alert.detail["effect"] == f"已设立抵押权，抵押权人：{BANK}。"
+    # 登簿 raises one alert: the mortgage it adds is not announced a second time.
+    assert alerts_of(demo, "zhang", "encumbrance_added") == []
+
+
+def test_digest_month_is_a_beijing_calendar_month():
+    from datetime import UTC, date
+
+    from miniapp_api.alerts.digest import month_bounds, previous_month
+
+    start, end = month_bounds("2026-12")
+    assert start == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 2026-12-01 00:00 Beijing
+    assert end == datetime(2026, 12, 31, 16, 0, tzinfo=UTC)
+    assert previous_month(date(2026, 1, 1)) == "2025-12"
+    assert previous_month(date(2026, 12, 1)) == "2026-11"
+
+
+def test_disputing_twice_at_once_makes_one_hold(
+    app, client, demo, agency, zhang_unit, citizen_headers
+):
+    import threading
+
+    from miniapp_api.models import ApplicationHold
+
+    zhang = citizen_headers("zhang")
+    file(client, agency, transfer_body(demo, zhang_unit))
+    [alert] = alerts_of(demo, "zhang", "application_filed")
+    db.session.commit()
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def dispute() -> None:
+        with app.app_context(), app.test_client() as c:
+            barrier.wait(5)
+            statuses.append(
+                c.post(f"{ALERTS}/{alert.id}/dispute", json={}, headers=zhang).status_code
+            )
+
+    threads = [threading.Thread(target=dispute) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) in ([200, 201], [201, 201])
+    db.session.expire_all()
+    assert db.session.execute(select(func.count(ApplicationHold.id))).scalar_one() == 1

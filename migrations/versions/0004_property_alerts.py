@@ -1,6 +1,6 @@
 """property alerts
 
-Revision ID: 0004
+Revision ID: 0004_alerts
 Revises: 0003
 Create Date: 2026-11-30 10:30:39.002257
 
@@ -13,7 +13,7 @@ import miniapp_api.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = "0004"
+revision = "0004_alerts"
 down_revision = "0003"
 branch_labels = None
 depends_on = None

@@ -37,16 +37,38 @@ def _register_demo() -> None:
         SECTIONS.append(demo_section)
 
 
+def _on_filed(app: Any, previous: str | None) -> None:
+    from .raising import on_application_status
+
+    on_application_status(app, None, app.status)
+
+
+def _on_accepted(app: Any, previous: str | None) -> None:
+    from .raising import on_application_status
+
+    on_application_status(app, previous, "accepted")
+
+
+def _on_registered(app: Any, previous: str | None) -> None:
+    from .raising import on_application_status
+
+    on_application_status(app, previous, "registered")
+
+
 def _listen(app: Flask) -> None:
+    from ..applications import hooks as application_hooks
     from ..domain import hooks
     from . import holds, raising
 
-    def on_status(**kw: Any) -> None:
-        raising.on_application_status(kw["app"], kw["before"], kw["after"], kw.get("actor"))
-
-    hooks.listen(app, "application.status_changed", on_status)
+    # The applications' own extension points (applications/hooks.py, shared with utilities):
+    # module-level, so registered once per process.
+    application_hooks.on("filed", _on_filed)
+    application_hooks.on("accepted", _on_accepted)
+    application_hooks.on("registered", _on_registered)
+    if holds.add_review_flag not in application_hooks.VIEW_EXTENDERS:
+        application_hooks.VIEW_EXTENDERS.append(holds.add_review_flag)
+    # Named events of domain/hooks.py, per app.
     hooks.listen(app, "application.before_register", holds.refuse_if_held)
-    hooks.listen(app, "application.view", holds.add_review_flag)
     hooks.listen(app, "application.list_order", holds.disputed_first)
     hooks.listen(
         app, "encumbrance.added", lambda encumbrance, **_: raising.on_encumbrance(encumbrance, True)

@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import case, select
+from sqlalchemy.exc import IntegrityError
 
 from ..domain import audit
 from ..domain.masking import mask_name
@@ -146,8 +147,15 @@ def dispute(person: Person, alert_id: int, note: str | None) -> tuple[Applicatio
         note=(note or "").strip()[:500] or None,
         created_at=utcnow(),
     )
-    db.session.add(hold)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(hold)
+            db.session.flush()
+    except IntegrityError:  # the same holder disputing twice at once: one hold
+        again = my_hold(person.id, app.id)
+        if again is None:  # pragma: no cover - the constraint names exactly this row
+            raise
+        return again, False
     audit.record(
         "alert.dispute",
         object_type="application",

@@ -271,6 +271,8 @@ def on_application_status(
 ) -> None:
     from ..applications.labels import KIND_LABELS as APP_KINDS
 
+    if before is not None and after not in ("accepted", "registered"):
+        return  # other stages and side exits raise nothing
     kind_label = APP_KINDS[app.kind]
     detail = _application_detail(app)
     parties = "、".join(f"{p['role_label']}{p['name']}" for p in detail["application"]["parties"])

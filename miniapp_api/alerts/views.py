@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
+from sqlalchemy.exc import IntegrityError
 
 from ..auth.guards import citizen_required, staff_required
 from ..extensions import db
@@ -54,7 +55,11 @@ def my_alert_read(alert_id: int) -> dict[str, Any]:
 def my_alert_dispute(data: dict[str, Any], alert_id: int) -> Any:
     """这不是我办的：对申请提出异议，暂停登簿，待登记机构核查"""
     hold, created = holds.dispute(g.person, alert_id, data.get("note"))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same holder disputing twice at once: one hold
+        db.session.rollback()
+        hold, created = holds.dispute(g.person, alert_id, data.get("note"))
     answer = {
         "alert_id": alert_id,
         "hold": holds.hold_view(hold),

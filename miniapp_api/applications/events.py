@@ -11,7 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from ..domain import audit, hooks
+from ..domain import audit
 from ..extensions import db
 from ..models import (
     Application,
@@ -85,7 +85,9 @@ def change_status(
         detail={"before": before, "after": status, "kind": app.kind, "version": app.version},
     )
     enqueue_webhook(app, before, when)
-    hooks.emit("application.status_changed", app=app, before=before, after=status, actor=actor)
+    from . import hooks
+
+    hooks.emit("filed" if filed else status, app, before)
 
 
 def add_track_event(app: Application, track: str, actor: str, reference: str) -> None:

@@ -13,6 +13,11 @@ def _text(max_len: int, **kwargs: object) -> fields.String:
     return fields.String(validate=[validate.Length(min=1, max=max_len), CleanText()], **kwargs)  # type: ignore[arg-type]
 
 
+MONEY = validate.Regexp(
+    r"^(0|[1-9]\d{0,10})(\.\d{1,2})?$", error="金额格式不正确（元，最多两位小数）"
+)
+
+
 class PartyInputSchema(InputSchema):
     role = fields.String(required=True, validate=validate.OneOf(("obligor", "obligee")))
     name = _text(64, required=True)
@@ -37,13 +42,9 @@ class ApplicationCreateSchema(InputSchema):
     parties = fields.List(
         fields.Nested(PartyInputSchema), load_default=list, validate=validate.Length(max=20)
     )
-    price = fields.Decimal(
-        places=2, as_string=True, validate=validate.Range(min=0, max=10**11, min_inclusive=False)
-    )
+    price = fields.String(validate=MONEY, metadata={"description": '成交价（元），如 "850000.00"'})
     contract_number = _text(40)
-    loan_amount = fields.Decimal(
-        places=2, as_string=True, validate=validate.Range(min=0, max=10**11, min_inclusive=False)
-    )
+    loan_amount = fields.String(validate=MONEY, metadata={"description": "被担保债权数额（元）"})
     term_months = fields.Integer(validate=validate.Range(min=1, max=600))
     encumbrance_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     registration_certificate_number = _text(40)
@@ -99,15 +100,15 @@ class ApplicationSchema(Schema):
     filed_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(allow_none=True)
     version = fields.Integer(required=True)
+    # 产权变动提醒 (miniapp_api/alerts): a holder said "这不是我办的"; registration waits.
+    under_review = fields.Boolean(metadata={"description": "权利人提出异议，正在核查（暂停登簿）"})
+    under_review_note = fields.String(allow_none=True)
     contract_number = fields.String()
     price = fields.String()
     loan_amount = fields.String()
     term_months = fields.Integer()
     encumbrance_id = fields.Integer()
     result_certificate_id = fields.Integer()
-    # 产权变动提醒 (miniapp_api/alerts): a holder said "这不是我办的"; registration waits.
-    under_review = fields.Boolean(metadata={"description": "权利人提出异议，正在核查（暂停登簿）"})
-    under_review_note = fields.String(allow_none=True)
 
 
 class CitizenApplicationSchema(ApplicationSchema):
@@ -247,3 +248,14 @@ class DocumentRowsSchema(Schema):
     verification_url = fields.String(allow_none=True)
     title = fields.String()
     rows = fields.List(fields.Dict(), required=True)
+
+
+class WorkingDaySetSchema(InputSchema):
+    is_workday = fields.Boolean(required=True)
+    note = _text(60)
+
+
+class WorkingDaySchema(Schema):
+    day = fields.Date(required=True)
+    is_workday = fields.Boolean(required=True)
+    note = fields.String(allow_none=True)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from ..domain import audit, hooks, pii
+from ..domain import audit, pii
 from ..domain.masking import mask_contract_number, mask_id_number, mask_name, mask_phone
 from ..domain.validators import normalize_id_number
 from ..errors import Problem
@@ -128,8 +128,9 @@ def application_view(app: Application, *, for_staff: bool = False) -> dict[str, 
         view["encumbrance_id"] = app.encumbrance_id
     if app.result_certificate_id is not None:
         view["result_certificate_id"] = app.result_certificate_id
-    hooks.emit("application.view", app=app, view=view)
-    return view
+    from .hooks import extend_view
+
+    return extend_view(app, view)
 
 
 def load(app_id: int) -> Application | None:

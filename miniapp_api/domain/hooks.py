@@ -8,13 +8,8 @@ a listener may raise a ``Problem`` to refuse the change (e.g. a hold refusing �
 
 Events emitted today (keyword arguments in brackets):
 
-- ``application.status_changed`` (app, before, after, actor) — every status change of an
-  application; ``before`` is ``None`` when the application was just filed
-  (``applications/events.py`` ``change_status``).
 - ``application.before_register`` (app, actor) — just before 登簿 changes the register;
   raising refuses it (``applications/window.py`` ``advance``).
-- ``application.view`` (app, view) — listeners may add fields to an application's JSON view
-  (``applications/service.py`` ``application_view``).
 - ``application.list_order`` () — listeners return SQL ORDER BY expressions put before the
   default order of the staff list (``applications/window.py`` ``list_applications``).
 - ``encumbrance.added`` (encumbrance, actor) / ``encumbrance.released`` (encumbrance, actor)
@@ -23,6 +18,9 @@ Events emitted today (keyword arguments in brackets):
 - ``certificate.cancelled`` (certificate, reason) / ``certificate.superseded``
   (certificate, replacement, reason) — staff cancel or replace a certificate
   (``staff/certificate_service.py``).
+
+Status changes and views of applications have their own extension points in
+``applications/hooks.py`` (``on(status, listener)``, ``VIEW_EXTENDERS``).
 """
 
 from __future__ import annotations
