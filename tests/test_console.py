@@ -535,3 +535,46 @@ def test_the_window_files_for_people_at_the_counter(client, demo):
     app = db.session.execute(select(Application).order_by(Application.id.desc())).scalars().first()
     assert (app.channel, app.kind, app.status) == ("window", "mortgage", "awaiting_confirmation")
     assert good.headers["Location"] == f"/staff/applications/{app.id}"
+
+
+def test_project_blockers_and_stages(client):
+    from miniapp_api.models import HandoverBlocker, HousingProject
+
+    token = login(client, "admin", "handover.admin")
+    project = (
+        db.session.execute(
+            select(HousingProject)
+            .where(HousingProject.stage.is_not(None))
+            .order_by(HousingProject.id)
+        )
+        .scalars()
+        .first()
+    )
+    back = f"/staff/handover/projects/{project.id}"
+    added = client.post(
+        f"{back}/blockers",
+        data={
+            "csrf_token": token,
+            "kind": "court_seizure",
+            "authority": "汨罗市人民法院",
+            "reason": "(2026)湘0681执保3号",
+        },
+    )
+    assert "已登记阻碍事项" in client.get(added.headers["Location"]).text
+    blocker = db.session.execute(
+        select(HandoverBlocker).where(HandoverBlocker.reason == "(2026)湘0681执保3号")
+    ).scalar_one()
+    page = client.get(back).text
+    assert f"/blockers/{blocker.id}/resolve" in page
+    client.post(
+        f"{back}/blockers/{blocker.id}/resolve", data={"csrf_token": token, "resolution": "已解封"}
+    )
+    db.session.expire_all()
+    assert db.session.get(HandoverBlocker, blocker.id).resolved_at is not None
+    version = project.version
+    wrong = client.post(
+        f"{back}/stage", data={"csrf_token": token, "stage": project.stage, "version": version}
+    )
+    assert client.get(wrong.headers["Location"]).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(HousingProject, project.id).version == version  # refused, unchanged

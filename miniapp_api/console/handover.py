@@ -13,12 +13,12 @@ from typing import Any
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
 from ..domain.masking import mask_id_number, mask_name
-from ..domain.stages import UNIT_STAGE_CODES
+from ..domain.stages import BLOCKER_KINDS, PROJECT_STAGE_CODES, UNIT_STAGE_CODES
 from ..errors import Problem
 from ..extensions import db, kv
-from ..handover import importer, rules, service
+from ..handover import importer, rules, schemas, service
 from . import bp
-from .forms import as_int
+from .forms import act, as_int, load
 
 PER_PAGE = 100
 PREVIEW_TTL = 900
@@ -44,6 +44,8 @@ def project(project_id: int) -> str:
         stage=stage,
         stages=[(code, rules.label(code)) for code in UNIT_STAGE_CODES],
         pages=max(1, -(-cases["total"] // PER_PAGE)),
+        blocker_kinds=BLOCKER_KINDS,
+        project_stages=[(code, rules.label(code)) for code in PROJECT_STAGE_CODES],
     )
 
 
@@ -171,3 +173,62 @@ def import_confirm() -> Response:
         "ok",
     )
     return redirect(url_for("console.projects"), code=303)
+
+
+# --- project stages and blockers ----------------------------------------------------------------
+@bp.post("/handover/projects/<int:project_id>/stage")
+def project_stage(project_id: int) -> Response:
+    """The project's next stage (an admin may skip or go back with a reason; the service
+    decides, as for the API)."""
+
+    def work() -> None:
+        data = load(
+            schemas.AdvanceProjectSchema(),
+            request.form,
+            ["stage", "version", "note", "reason", "skipped", "authority"],
+            integers=["version"],
+            optional=["note", "reason", "skipped", "authority"],
+        )
+        service.advance_project(
+            project_id,
+            stage=data["stage"],
+            version=data["version"],
+            note=data.get("note"),
+            reason=data.get("reason"),
+            skipped=data.get("skipped", False),
+            authority=data.get("authority"),
+            staff=g.staff,
+        )
+
+    return act(work, "项目环节已更新", url_for("console.project", project_id=project_id))
+
+
+@bp.post("/handover/projects/<int:project_id>/blockers")
+def add_blocker(project_id: int) -> Response:
+    def work() -> None:
+        data = load(
+            schemas.BlockerCreateSchema(),
+            request.form,
+            ["kind", "authority", "reason", "case_id"],
+            integers=["case_id"],
+            optional=["case_id"],
+        )
+        service.add_blocker(
+            project_id,
+            kind=data["kind"],
+            authority=data["authority"],
+            reason=data["reason"],
+            case_id=data.get("case_id"),
+            staff=g.staff,
+        )
+
+    return act(work, "已登记阻碍事项", url_for("console.project", project_id=project_id))
+
+
+@bp.post("/handover/projects/<int:project_id>/blockers/<int:blocker_id>/resolve")
+def resolve_blocker(project_id: int, blocker_id: int) -> Response:
+    def work() -> None:
+        data = load(schemas.BlockerResolveSchema(), request.form, ["resolution"])
+        service.resolve_blocker(blocker_id, resolution=data["resolution"], staff=g.staff)
+
+    return act(work, "阻碍事项已解除", url_for("console.project", project_id=project_id))
