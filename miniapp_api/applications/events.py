@@ -79,6 +79,9 @@ def change_status(
         detail={"before": before, "after": status, "kind": app.kind, "version": app.version},
     )
     enqueue_webhook(app, before, when)
+    from . import hooks
+
+    hooks.emit("filed" if filed else status, app, before)
 
 
 def add_track_event(app: Application, track: str, actor: str, reference: str) -> None:

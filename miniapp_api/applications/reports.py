@@ -15,6 +15,7 @@ from ..domain.masking import mask_name
 from ..errors import Problem
 from ..extensions import db
 from ..models import Application
+from . import hooks
 from .events import CHINA_TZ, china_date
 from .labels import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS
 from .service import timeline
@@ -114,7 +115,7 @@ def stats(start: date, end: date) -> dict[str, Any]:
         ):
             if promised is None or china_date(completed_at) <= promised:
                 on_time += 1
-    return {
+    answer = {
         "total": total,
         "completed": completed_total,
         "completion_rate": round(completed_total / total, 4) if total else 0.0,
@@ -122,6 +123,9 @@ def stats(start: date, end: date) -> dict[str, Any]:
         "by_kind": by_kind,
         "by_channel": by_channel,
     }
+    for extend in hooks.STATS_EXTENDERS:
+        answer.update(extend(lo, hi))
+    return answer
 
 
 def neutralise(value: Any) -> str:
@@ -146,6 +150,7 @@ def export_csv(start: date, end: date) -> str:
             "提交时间",
             "承诺办结日期",
             "办结时间",
+            *(header for header, _cell in hooks.CSV_COLUMNS),
         ]
     )
     rows = db.session.execute(
@@ -173,6 +178,7 @@ def export_csv(start: date, end: date) -> str:
                     app.completed_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
                     if app.completed_at
                     else "",
+                    *(cell(app) for _header, cell in hooks.CSV_COLUMNS),
                 )
             ]
         )

@@ -128,7 +128,9 @@ def application_view(app: Application, *, for_staff: bool = False) -> dict[str, 
         view["encumbrance_id"] = app.encumbrance_id
     if app.result_certificate_id is not None:
         view["result_certificate_id"] = app.result_certificate_id
-    return view
+    from .hooks import extend_view
+
+    return extend_view(app, view)
 
 
 def load(app_id: int) -> Application | None:

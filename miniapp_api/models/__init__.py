@@ -37,6 +37,7 @@ from .registry import (
     RightHolder,
 )
 from .system import AuditEvent, KeyValueEntry
+from .utilities import UTILITY_SERVICES, UtilityTask  # noqa: F401  (miniapp_api/utilities)
 
 __all__ = [
     "CERTIFICATE_KINDS",
