@@ -472,12 +472,13 @@ def tax_application(partner: Partner, app_id: int) -> Application:
 
 # --- citizens ------------------------------------------------------------------------------------
 def _citizen_query(person: Person) -> Any:
+    mine = select(ApplicationParty.application_id).where(
+        ApplicationParty.id_number_hash == person.id_number_hash
+    )
     return (
         select(Application)
-        .join(ApplicationParty, ApplicationParty.application_id == Application.id)
-        .where(ApplicationParty.id_number_hash == person.id_number_hash)
+        .where(Application.id.in_(mine))
         .options(selectinload(Application.parties), selectinload(Application.events))
-        .distinct()
     )
 
 
