@@ -86,6 +86,14 @@ def extend_view(app: Application, view: dict[str, Any]) -> None:
             }
         )
         label = SERVICE_LABELS[service]
+        if check is not None:
+            extra.append(
+                {
+                    "action": f"utility:{service}",
+                    "label": f"{label}：{STATE_LABELS['pending_check']}",
+                    "at": check.created_at,
+                }
+            )
         if check is not None and check.status == "answered":
             extra.append(_item(service, f"{label}：{state_of(check, None)['state_label']}", check))
         if transfer is not None:
