@@ -454,3 +454,21 @@ def test_bound_account_is_required_for_my_applications(client, citizen_headers):
     response = client.get("/api/v1/me/applications", headers=citizen_headers("zhao", bound=False))
     assert response.status_code == 403
     assert response.get_json()["code"] == "identity_not_bound"
+
+
+def test_completion_counts_in_the_report(client, clerk, citizen_headers, transfer):
+    from datetime import UTC, datetime
+
+    from miniapp_api.applications import reports
+
+    app_id, _ = _run_transfer_to_registered(client, clerk, citizen_headers, transfer)
+    _advance(client, clerk, app_id, "certified")
+    _advance(client, clerk, app_id, "completed")
+    today = datetime.now(UTC).date()
+    figures = client.get(
+        "/api/v1/stats/applications",
+        query_string={"from": today.isoformat(), "to": today.isoformat()},
+    ).get_json()
+    assert figures == reports.stats(today, today)
+    assert figures["total"] == 1 and figures["completed"] == 1
+    assert figures["completion_rate"] == 1.0 and figures["on_time_rate"] == 1.0

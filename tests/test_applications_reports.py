@@ -88,9 +88,12 @@ def test_stats_report_figures(client, accepted, staff_headers):
 
 
 def test_stats_completion_and_on_time(app, accepted):
+    from miniapp_api.applications import rollup
+
     row = db.session.get(Application, accepted["id"])
     row.status = "completed"
     row.completed_at = datetime.now(UTC)
+    rollup.rebuild()
     db.session.commit()
     today = datetime.now(UTC).date()
     body = reports.stats(today - timedelta(days=1), today + timedelta(days=1))

@@ -37,9 +37,27 @@ def _register_demo() -> None:
 _register_demo()
 
 
+def _limits(text: str) -> dict[str, int]:
+    """``transfer=5,mortgage=3`` → {"transfer": 5, "mortgage": 3}."""
+    limits = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kind, _, days = item.partition("=")
+        limits[kind.strip()] = int(days)
+    return limits
+
+
 def init_app(app: Flask) -> None:
+    """Blueprint, CLI and settings (from the environment unless the app config has them)."""
+    import os
+
     from ..extensions import api
     from .cli import register
 
+    app.config.setdefault(
+        "APPLICATION_LOOKUP_LIMIT", os.environ.get("APPLICATION_LOOKUP_LIMIT", "10 per minute")
+    )
+    app.config.setdefault(
+        "APPLICATION_TIME_LIMITS", _limits(os.environ.get("APPLICATION_TIME_LIMITS", ""))
+    )
     api.register_blueprint(bp)
     register(app)

@@ -40,3 +40,13 @@ def register(app: Flask) -> None:
         set_override(date.fromisoformat(day), kind == "work", note)
         db.session.commit()
         click.echo(f"{day}: {kind}")
+
+    @app.cli.command("applications-rollup")
+    def rollup_command() -> None:
+        """Rebuild the daily statistics rollup from the applications."""
+        from ..extensions import db
+        from .rollup import rebuild
+
+        rows = rebuild()
+        db.session.commit()
+        click.echo(f"{rows} rollup rows")

@@ -168,6 +168,9 @@ def seed_applications() -> int:
         _drive(release, "accepted")
         made.append(release)
     _backdate(made)
+    from .rollup import rebuild
+
+    rebuild()
     return len(made)
 
 

@@ -67,6 +67,12 @@ def change_status(
         app.open_key = None
         if status == "completed":
             app.completed_at = when
+    from . import rollup
+
+    if filed:
+        rollup.on_filed(app)
+    elif status == "completed":
+        rollup.on_completed(app)
     db.session.add(
         ApplicationEvent(application=app, action=status, at=when, actor=actor, note=note)
     )

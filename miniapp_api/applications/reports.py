@@ -7,7 +7,7 @@ import io
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..domain import audit
@@ -15,8 +15,8 @@ from ..domain.masking import mask_name
 from ..errors import Problem
 from ..extensions import db
 from ..models import Application
-from . import hooks
-from .events import CHINA_TZ, china_date
+from . import hooks, rollup
+from .events import CHINA_TZ
 from .labels import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS
 from .service import timeline
 
@@ -72,49 +72,18 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 
 def stats(start: date, end: date) -> dict[str, Any]:
-    """已办理业务 N 笔，办结率 N%: applications filed in the period (China dates)."""
+    """已办理业务 N 笔，办结率 N%: applications filed in the period (China dates), from the
+    daily rollup (``rollup.py``), so the answer does not grow with the number of rows."""
     lo, hi = _bounds(start, end)
-    in_period = (Application.filed_at >= lo) & (Application.filed_at < hi)
-    completed = Application.status == "completed"
-    rows = db.session.execute(
-        select(
-            Application.kind,
-            Application.channel,
-            func.count(Application.id),
-            func.sum(case((completed, 1), else_=0)),
-            func.sum(
-                case(
-                    (
-                        completed
-                        & (Application.promised_date.is_not(None))
-                        & (Application.completed_at.is_not(None)),
-                        1,
-                    ),
-                    else_=0,
-                )
-            ),
-        )
-        .where(in_period)
-        .group_by(Application.kind, Application.channel)
-    ).all()
-    # On-time needs the China date of completion vs the promised date: counted per row only
-    # for the completed ones (a small set relative to the period).
-    on_time = 0
-    completed_total = 0
-    total = 0
+    total = completed_total = on_time = 0
     by_kind: dict[str, int] = dict.fromkeys(KIND_LABELS, 0)
     by_channel: dict[str, int] = dict.fromkeys(CHANNEL_LABELS, 0)
-    for kind, channel, count, done, _ in rows:
-        total += count
-        completed_total += int(done or 0)
-        by_kind[kind] = by_kind.get(kind, 0) + count
-        by_channel[channel] = by_channel.get(channel, 0) + count
-    if completed_total:
-        for completed_at, promised in db.session.execute(
-            select(Application.completed_at, Application.promised_date).where(in_period, completed)
-        ):
-            if promised is None or china_date(completed_at) <= promised:
-                on_time += 1
+    for kind, channel, filed, done, timely in rollup.totals(start, end):
+        total += filed
+        completed_total += done
+        on_time += timely
+        by_kind[kind] = by_kind.get(kind, 0) + filed
+        by_channel[channel] = by_channel.get(channel, 0) + filed
     answer = {
         "total": total,
         "completed": completed_total,

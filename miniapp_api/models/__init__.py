@@ -3,6 +3,7 @@
 from .accounts import RefreshToken, StaffUser, WechatAccount
 from .applications import (  # noqa: F401  (一窗办事, miniapp_api/applications)
     Application,
+    ApplicationDailyStat,
     ApplicationEvent,
     ApplicationMaterial,
     ApplicationParty,

@@ -215,3 +215,17 @@ class WorkingDayOverride(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     is_workday: Mapped[bool] = mapped_column()
     note: Mapped[str | None] = mapped_column(String(60))
+
+
+class ApplicationDailyStat(db.Model):
+    """Rollup for the report's figures: per China filing day, kind and channel, how many were
+    filed, how many of those are completed and how many completed on time. Maintained in the
+    same transaction as filing and completion (``applications.rollup``); rebuilt by
+    ``flask applications-rollup``."""
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    filed: Mapped[int] = mapped_column(default=0)
+    completed: Mapped[int] = mapped_column(default=0)
+    on_time: Mapped[int] = mapped_column(default=0)
