@@ -432,3 +432,28 @@ def test_the_id_number_check_can_fail(demo):
         with pytest.raises(AssertionError):
             assert_no_id_numbers(body, demo)
     assert_no_id_numbers({"phone": "13900001111", "unit": "430681001001GB00001F00010001"}, demo)
+
+
+def test_requested_figures_follow_changes_and_match_a_rebuild(client, demo, filed, agency, clerk):
+    from miniapp_api.utilities import rollup
+
+    today = date.today().isoformat()
+    path = f"/api/v1/stats/applications?from=2026-01-01&to={today}"
+
+    def requested():
+        figures = client.get(path).get_json()["utility_transfers"]
+        return {s: f["requested"] for s, f in figures.items()}
+
+    assert requested() == {"water": 1, "power": 1, "gas": 1}
+    changed = client.put(
+        f"{URL}/{filed['id']}/utilities", json={"utilities": [{"service": "gas"}]}, headers=agency
+    )
+    assert changed.status_code == 200
+    assert requested() == {"water": 0, "power": 0, "gas": 1}
+    incremental = requested()
+    rollup.rebuild()
+    db.session.commit()
+    assert requested() == incremental
+    assert client.get("/api/v1/stats/applications?from=2025-01-01&to=2025-12-31").get_json()[
+        "utility_transfers"
+    ]["gas"] == {"requested": 0, "completed": 0, "median_working_days": None}

@@ -216,3 +216,31 @@ def test_demo_has_three_utilities_and_tasks_in_every_state(app, client, demo):
     assert_no_id_numbers(listing.get_json(), demo)
     clerk_overdue = [t for t in listing.get_json()["items"] if t["overdue"]]
     assert clerk_overdue, "the first demo transfer's checks are overdue"
+
+
+def test_median_counts_working_days_from_registration(
+    client, demo, agency, clerk, citizen_headers, unit, clock
+):
+    from utilities_support import register
+
+    water = utility_headers("water")
+    _accepted_on(client, demo, agency, clerk, citizen_headers, unit, clock, date(2026, 11, 26))
+    task_app = db.session.execute(select(tasks.UtilityTask.application_id)).scalar_one()
+    db.session.commit()
+    clock.set(date(2026, 11, 27))  # 登簿 on Friday
+    register(client, clerk, task_app)
+    [transfer] = pending(client, demo, water, "transfer")
+    clock.set(date(2026, 12, 1))  # completed on Tuesday: Monday and Tuesday = 2 working days
+    done = client.post(
+        f"/api/v1/partner/utility-tasks/{transfer['id']}/answer",
+        json={"result": "completed", "account_number": "W-NEW"},
+        headers=water,
+    )
+    assert done.status_code == 200, done.get_json()
+    today = date.today().isoformat()
+    figures = client.get(f"/api/v1/stats/applications?from=2026-01-01&to={today}").get_json()
+    assert figures["utility_transfers"]["water"] == {
+        "requested": 1,
+        "completed": 1,
+        "median_working_days": 2.0,
+    }

@@ -51,3 +51,13 @@ class UtilityTask(db.Model):
     last_reminded_on: Mapped[date | None] = mapped_column(Date)
 
     application: Mapped[Application] = relationship()
+
+
+class UtilityDailyStat(db.Model):
+    """Rollup for ``utility_transfers.requested``: per China filing day of the application and
+    service, how many transfers opted in (maintained with filing and choice changes, rebuilt
+    by ``flask utilities-rollup``), so the figures never scan the applications."""
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service: Mapped[str] = mapped_column(String(8), primary_key=True)
+    requested: Mapped[int] = mapped_column(default=0)

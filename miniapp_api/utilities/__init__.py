@@ -57,7 +57,14 @@ def _register_demo() -> None:
 
 
 def init_app(app: Flask) -> None:
+    import os
+
     from ..extensions import api
+
+    # Working days a utility has to answer a task before it is overdue (env or config).
+    app.config.setdefault(
+        "UTILITY_ANSWER_WORKING_DAYS", int(os.environ.get("UTILITY_ANSWER_WORKING_DAYS", "2"))
+    )
     from . import views  # noqa: F401  (routes)
     from .cli import register
 

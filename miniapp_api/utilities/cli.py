@@ -1,4 +1,5 @@
-"""`flask remind-utilities`: the daily reminder of overdue utility tasks (cron, once a day)."""
+"""`flask remind-utilities` (the daily reminder of overdue utility tasks, cron once a day) and
+`flask utilities-rollup` (rebuild the figures' rollup)."""
 
 from __future__ import annotations
 
@@ -16,3 +17,13 @@ def register(app: Flask) -> None:
         count = send_reminders()
         db.session.commit()
         click.echo(f"reminded={count}")
+
+    @app.cli.command("utilities-rollup")
+    def rollup_command() -> None:
+        """Rebuild the rollup behind utility_transfers.requested from the applications."""
+        from ..extensions import db
+        from .rollup import rebuild
+
+        rows = rebuild()
+        db.session.commit()
+        click.echo(f"{rows} rollup rows")

@@ -138,6 +138,11 @@ def seed_utilities() -> int:
         _drive_with_answers(item, final, services, answers, utilities)
         made.append(item)
     _age_first(made[0] if made else None)
+    from ..applications import rollup as application_rollup
+    from . import rollup
+
+    application_rollup.rebuild()  # the first transfer's filing day moved
+    rollup.rebuild()
     return db.session.execute(select(func.count(UtilityTask.id))).scalar_one()
 
 

@@ -14,6 +14,7 @@ from ..applications.events import china_date
 from ..extensions import db
 from ..models import Application, UtilityTask
 from ..models.utilities import UTILITY_SERVICES
+from . import rollup
 from .labels import SERVICE_LABELS, STATE_LABELS
 from .tasks import choices
 
@@ -122,8 +123,7 @@ def csv_cell(app: Application) -> str:
     return "; ".join(f"{s['service_label']}:{s['state_label']}" for s in view.get("utilities", []))
 
 
-def _working_days_between(start: date, end: date) -> int:
-    overrides = workdays.load_overrides(start, end)
+def _working_days_between(start: date, end: date, overrides: dict[date, bool]) -> int:
     days, day = 0, start
     while day < end:
         day += timedelta(days=1)
@@ -134,20 +134,18 @@ def _working_days_between(start: date, end: date) -> int:
 
 def stats(lo: datetime, hi: datetime) -> dict[str, Any]:
     """STATS_EXTENDERS hook: per service, transfers requested with the applications filed in
-    the period, transfers completed, and the median working days from 登簿 to completion."""
+    the period (from the rollup), transfers completed, and the median working days from 登簿
+    to completion (read from the completed transfer tasks only, never the applications)."""
     figures: dict[str, dict[str, Any]] = {
         s: {"requested": 0, "completed": 0, "median_working_days": None} for s in UTILITY_SERVICES
     }
+    first, last = china_date(lo), china_date(hi) - timedelta(days=1)
+    for service, count in rollup.requested(first, last).items():
+        if service in figures:
+            figures[service]["requested"] = count
     in_period = (Application.filed_at >= lo) & (Application.filed_at < hi)
-    for (chosen,) in db.session.execute(
-        select(Application.utilities).where(
-            in_period, Application.kind == "transfer", Application.utilities.is_not(None)
-        )
-    ):
-        for item in chosen or []:
-            if item.get("service") in figures:
-                figures[item["service"]]["requested"] += 1
     durations: dict[str, list[int]] = {s: [] for s in UTILITY_SERVICES}
+    spans: list[tuple[str, date, date]] = []
     for service, created, answered in db.session.execute(
         select(UtilityTask.service, UtilityTask.created_at, UtilityTask.answered_at)
         .join(Application, Application.id == UtilityTask.application_id)
@@ -159,7 +157,13 @@ def stats(lo: datetime, hi: datetime) -> dict[str, Any]:
         )
     ):
         figures[service]["completed"] += 1
-        durations[service].append(_working_days_between(china_date(created), china_date(answered)))
+        spans.append((service, china_date(created), china_date(answered)))
+    if spans:
+        overrides = workdays.load_overrides(
+            min(s[1] for s in spans), max(s[2] for s in spans)
+        )  # one query for the whole period
+        for service, start, end in spans:
+            durations[service].append(_working_days_between(start, end, overrides))
     for service, values in durations.items():
         if values:
             figures[service]["median_working_days"] = float(statistics.median(values))

@@ -36,6 +36,7 @@ from ..models import (
     WebhookEndpoint,
 )
 from ..models.utilities import UTILITY_RESULTS, UTILITY_SERVICES
+from . import rollup
 from .labels import SERVICE_LABELS, SERVICE_NAMES, STEP_LABELS
 
 DEFAULT_ANSWER_DAYS = 2
@@ -88,6 +89,7 @@ def check_filing(app: Application, previous: str | None = None) -> None:
             errors={"utilities": ["仅转移登记可以选择"]},
         )
     app.utilities = _normalise(app.utilities)
+    rollup.on_choice(app, set(), {c["service"] for c in app.utilities})
 
 
 def change_choices(app: Application, items: list[dict[str, Any]], actor: str) -> Application:
@@ -102,6 +104,7 @@ def change_choices(app: Application, items: list[dict[str, Any]], actor: str) ->
     before = {c["service"]: c for c in choices(app)}
     after = _normalise(items)
     app.utilities = after or None
+    rollup.on_choice(app, set(before), {c["service"] for c in after})
     app.updated_at = now()
     if app.accepted_at is not None:
         wanted = {c["service"]: c for c in after}
