@@ -6,6 +6,8 @@ Imported by ``applications.schemas`` (the ``utilities`` field of an application 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ..inputs import CleanText, InputSchema
@@ -139,13 +141,18 @@ class StaffTaskQuerySchema(TaskQuerySchema):
     service = fields.String(validate=validate.OneOf(UTILITY_SERVICES))
 
 
+def _positive_amount(value: Decimal) -> None:
+    if not Decimal(0) < value <= Decimal(10**9):
+        raise ValidationError("金额须大于 0 且不超过 10 亿元")
+
+
 class TaskAnswerSchema(InputSchema):
     result = fields.String(required=True, validate=validate.OneOf(RESULTS))
     account_number = _text(30, metadata={"description": "transfer/completed：新户号"})
     amount_due = fields.Decimal(
         places=2,
         as_string=True,
-        validate=validate.Range(min=0, max=10**9, min_inclusive=False),
-        metadata={"description": "check/arrears：欠费金额（元）"},
+        validate=_positive_amount,  # not validate.Range: apispec would print its bounds as strings
+        metadata={"description": "check/arrears：欠费金额（元，大于 0，不超过 10 亿）"},
     )
     reason = _text(200, metadata={"description": "arrears / failed：原因"})
