@@ -94,6 +94,9 @@ def _register_blueprints(app: Flask) -> None:
     from . import console
 
     console.init_app(app)  # staff console pages under /staff/
+    from . import utilities
+
+    utilities.init_app(app)  # 水电气联动过户: hooks into applications
     pages = getattr(verification, "pages", None)
     if pages is not None:
         app.register_blueprint(pages)

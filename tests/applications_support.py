@@ -26,7 +26,12 @@ def citizen(demo: dict[str, Any], key: str) -> dict[str, Any]:
     return next(c for c in demo["citizens"] if c["key"] == key)
 
 
-def partner_headers(kind: str, name: str | None = None, organisation: str | None = None) -> dict:
+def partner_headers(
+    kind: str,
+    name: str | None = None,
+    organisation: str | None = None,
+    service: str | None = None,
+) -> dict:
     names = {
         "bank": BANK,
         "agency": "汨罗市安居房产中介",
@@ -34,7 +39,9 @@ def partner_headers(kind: str, name: str | None = None, organisation: str | None
         "tax": "国家税务总局汨罗市税务局",
         "utility": "汨罗市自来水公司",
     }
-    _partner, key = create_partner(name or names[kind], kind, organisation)
+    if kind == "utility":
+        service = service or "water"
+    _partner, key = create_partner(name or names[kind], kind, organisation, service)
     return {"X-API-Key": key}
 
 

@@ -15,7 +15,7 @@ from ..domain.masking import mask_name
 from ..errors import Problem
 from ..extensions import db
 from ..models import Application
-from . import rollup
+from . import hooks, rollup
 from .events import CHINA_TZ
 from .labels import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS
 from .service import timeline
@@ -74,7 +74,7 @@ def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def stats(start: date, end: date) -> dict[str, Any]:
     """已办理业务 N 笔，办结率 N%: applications filed in the period (China dates), from the
     daily rollup (``rollup.py``), so the answer does not grow with the number of rows."""
-    _bounds(start, end)
+    lo, hi = _bounds(start, end)
     total = completed_total = on_time = 0
     by_kind: dict[str, int] = dict.fromkeys(KIND_LABELS, 0)
     by_channel: dict[str, int] = dict.fromkeys(CHANNEL_LABELS, 0)
@@ -84,7 +84,7 @@ def stats(start: date, end: date) -> dict[str, Any]:
         on_time += timely
         by_kind[kind] = by_kind.get(kind, 0) + filed
         by_channel[channel] = by_channel.get(channel, 0) + filed
-    return {
+    answer = {
         "total": total,
         "completed": completed_total,
         "completion_rate": round(completed_total / total, 4) if total else 0.0,
@@ -92,6 +92,9 @@ def stats(start: date, end: date) -> dict[str, Any]:
         "by_kind": by_kind,
         "by_channel": by_channel,
     }
+    for extend in hooks.STATS_EXTENDERS:
+        answer.update(extend(lo, hi))
+    return answer
 
 
 def neutralise(value: Any) -> str:
@@ -116,6 +119,7 @@ def export_csv(start: date, end: date) -> str:
             "提交时间",
             "承诺办结日期",
             "办结时间",
+            *(header for header, _cell in hooks.CSV_COLUMNS),
         ]
     )
     rows = db.session.execute(
@@ -143,6 +147,7 @@ def export_csv(start: date, end: date) -> str:
                     app.completed_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
                     if app.completed_at
                     else "",
+                    *(cell(app) for _header, cell in hooks.CSV_COLUMNS),
                 )
             ]
         )

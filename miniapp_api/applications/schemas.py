@@ -7,6 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from ..domain.validators import is_valid_id_number, is_valid_unit_number, normalize_id_number
 from ..inputs import CleanText, InputSchema
 from ..models.applications import APPLICATION_KINDS, APPLICATION_STATUSES, MATERIAL_KINDS
+from ..utilities.schemas import UtilityFiguresSchema, UtilityStateSchema, one_per_service
 
 
 def _text(max_len: int, **kwargs: object) -> fields.String:
@@ -33,7 +34,7 @@ class PartyInputSchema(InputSchema):
 
 class UtilityInputSchema(InputSchema):
     service = fields.String(required=True, validate=validate.OneOf(("water", "power", "gas")))
-    account_number = _text(30, required=True)
+    account_number = _text(30, metadata={"description": "原户号（卖方的水/电/气户号，已知时填写）"})
 
 
 class ApplicationCreateSchema(InputSchema):
@@ -48,7 +49,11 @@ class ApplicationCreateSchema(InputSchema):
     term_months = fields.Integer(validate=validate.Range(min=1, max=600))
     encumbrance_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     registration_certificate_number = _text(40)
-    utilities = fields.List(fields.Nested(UtilityInputSchema), validate=validate.Length(max=3))
+    utilities = fields.List(
+        fields.Nested(UtilityInputSchema),
+        validate=[validate.Length(max=3), one_per_service],
+        metadata={"description": "水电气联动过户（仅转移登记），见 docs/utilities.md"},
+    )
 
     @validates("unit_number")
     def _unit_number(self, value: str, **_: object) -> None:
@@ -109,6 +114,9 @@ class ApplicationSchema(Schema):
     term_months = fields.Integer()
     encumbrance_id = fields.Integer()
     result_certificate_id = fields.Integer()
+    utilities = fields.List(
+        fields.Nested(UtilityStateSchema), metadata={"description": "水电气联动过户各项的状态"}
+    )
 
 
 class CitizenApplicationSchema(ApplicationSchema):
@@ -238,6 +246,11 @@ class StatsSchema(Schema):
     on_time_rate = fields.Float(required=True)
     by_kind = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     by_channel = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    utility_transfers = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(UtilityFiguresSchema),
+        metadata={"description": "水电气联动过户：water / power / gas"},
+    )
 
 
 class DocumentRowsSchema(Schema):

@@ -39,6 +39,11 @@ from .registry import (
     RightHolder,
 )
 from .system import AuditEvent, KeyValueEntry
+from .utilities import (  # noqa: F401  (miniapp_api/utilities)
+    UTILITY_SERVICES,
+    UtilityDailyStat,
+    UtilityTask,
+)
 
 __all__ = [
     "CERTIFICATE_KINDS",

@@ -19,6 +19,8 @@ class Partner(db.Model):
     kind: Mapped[str] = mapped_column(String(12))
     # For developers: the developer name on their HousingProjects (what they may read).
     organisation: Mapped[str | None] = mapped_column(String(100))
+    # For utilities (kind "utility"): the one service they run, water | power | gas.
+    service: Mapped[str | None] = mapped_column(String(8))
     # API key `bdcp_<prefix>_<secret>`: the prefix finds the row, SHA-256 of the whole key
     # proves it (keys are 256-bit random, so a fast hash is enough).
     key_prefix: Mapped[str] = mapped_column(String(16), unique=True)

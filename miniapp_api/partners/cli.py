@@ -1,4 +1,4 @@
-"""`flask --app wsgi create-partner NAME --kind bank|developer|agency [--organisation ORG]`."""
+"""`flask create-partner NAME --kind KIND [--organisation ORG] [--service water|power|gas]`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,20 @@ def register(app: Flask) -> None:
     @click.argument("name")
     @click.option("--kind", type=click.Choice(PARTNER_KINDS), required=True)
     @click.option("--organisation", default=None, help="Developer name on its projects.")
-    def create_partner_command(name: str, kind: str, organisation: str | None) -> None:
+    @click.option(
+        "--service",
+        type=click.Choice(("water", "power", "gas")),
+        default=None,
+        help="For --kind utility: the one service it runs.",
+    )
+    def create_partner_command(
+        name: str, kind: str, organisation: str | None, service: str | None
+    ) -> None:
         """Create a partner and print its API key (shown once; only a hash is stored)."""
         from .service import create_partner
 
         try:
-            _partner, key = create_partner(name, kind, organisation)
+            _partner, key = create_partner(name, kind, organisation, service)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from exc
         click.echo(key)

@@ -28,16 +28,29 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_partner(name: str, kind: str, organisation: str | None = None) -> tuple[Partner, str]:
-    """Create a partner; the API key is returned once and only its hash is stored."""
+def create_partner(
+    name: str, kind: str, organisation: str | None = None, service: str | None = None
+) -> tuple[Partner, str]:
+    """Create a partner; the API key is returned once and only its hash is stored.
+
+    A utility (kind ``utility``) runs exactly one ``service``: water, power or gas."""
     if kind not in PARTNER_KINDS:
         raise ValueError(f"kind must be one of {', '.join(PARTNER_KINDS)}")
     if kind == "developer" and not organisation:
         raise ValueError("a developer partner needs --organisation (the developer's name)")
+    if kind == "utility" and service not in ("water", "power", "gas"):
+        raise ValueError("a utility partner needs --service water|power|gas")
+    if kind != "utility" and service is not None:
+        raise ValueError("--service is for utility partners only")
     prefix = secrets.token_hex(6)
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     partner = Partner(
-        name=name, kind=kind, organisation=organisation, key_prefix=prefix, key_hash=_hash(key)
+        name=name,
+        kind=kind,
+        organisation=organisation,
+        service=service,
+        key_prefix=prefix,
+        key_hash=_hash(key),
     )
     db.session.add(partner)
     audit.record(

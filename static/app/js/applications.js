@@ -39,6 +39,18 @@
       .join("；");
   }
 
+  /* 水电气联动过户: one line per service with its state (docs/utilities.md). */
+  function utilities(item) {
+    if (!item.utilities || !item.utilities.length) return "";
+    return h(
+      "ul",
+      { class: "list-reset", "data-utilities": "", "aria-label": "水电气联动过户" },
+      item.utilities.map(function (u) {
+        return h("li", { "data-utility": u.service, text: u.service_label + "：" + u.state_label });
+      })
+    );
+  }
+
   function answer(item, decision, card) {
     var body = { decision: decision };
     var ask =
@@ -78,6 +90,7 @@
         ["当事人", parties(item)],
         ["承诺办结", item.promised_date ? B.formatDate(item.promised_date) : ""],
         ["补正/说明", item.reason || ""],
+        ["水电气过户", utilities(item)],
       ]),
       timeline(item)
     );
