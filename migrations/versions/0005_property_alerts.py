@@ -1,7 +1,7 @@
 """property alerts
 
-Revision ID: 0004_alerts
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-30 10:30:39.002257
 
 """
@@ -13,8 +13,8 @@ import miniapp_api.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = "0004_alerts"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
