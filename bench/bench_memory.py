@@ -38,6 +38,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -54,8 +55,8 @@ RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105 (benchmark only)
 BASE_URL = "https://bdc.example.gov.cn"
-PORTS = iter(range(18400, 18450))  # servers; the fake WeChat server is on 18450
-WECHAT_PORT = 18450
+SERVER_PORTS = range(18400, 18450)  # this bench's loopback range; the fake WeChat: 18450-18499
+WECHAT_PORTS = range(18450, 18500)
 WECHAT_APPID = "wxbenchmemory000001"
 WECHAT_SECRET = "bench-memory-wechat-secret-0123456789"  # noqa: S105 (benchmark only)
 MB = 1024 * 1024
@@ -63,6 +64,18 @@ MB = 1024 * 1024
 
 def log(*args: Any) -> None:
     print(*args, file=sys.stderr, flush=True)
+
+
+def free_port(ports: range) -> int:
+    """The first port of ``ports`` nothing listens on (two runs can share the range)."""
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 # --- /proc ------------------------------------------------------------------------------------
@@ -215,7 +228,7 @@ class Server:
 def serve(
     target: str, env: dict[str, str], code_dir: Path, workers: int, probe: str
 ) -> Iterator[Server]:
-    port = next(PORTS)
+    port = free_port(SERVER_PORTS)
     args = [
         str(BIN / "gunicorn"),
         "--config",
@@ -522,7 +535,7 @@ def main() -> None:
     db_name = "sqlite" if args.db == "sqlite" else "postgresql"
     results: dict[str, Any] = {"db": db_name, "requests": args.requests, "workers": args.workers}
     fake = FakeWeChat(
-        users=wechat_users(), appid=WECHAT_APPID, secret=WECHAT_SECRET, port=WECHAT_PORT
+        users=wechat_users(), appid=WECHAT_APPID, secret=WECHAT_SECRET, port=free_port(WECHAT_PORTS)
     )
     with tempfile.TemporaryDirectory(prefix="bench-memory-") as tmp_name, fake:
         tmp = Path(tmp_name)
