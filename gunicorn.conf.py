@@ -63,7 +63,10 @@ def when_ready(server):
     if _WARM_UP:
         from miniapp_api.rendering import warm_up
 
-        warm_up(app.config.get("REGISTRY_NAME"))
+        try:
+            warm_up(app.config.get("REGISTRY_NAME"))
+        except Exception as exc:  # e.g. no CJK font: document requests will say so
+            server.log.warning("document renderer warm-up failed: %r", exc)
     db = getattr(app, "extensions", {}).get("sqlalchemy")
     if db is not None:
         with app.app_context():
