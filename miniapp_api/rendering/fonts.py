@@ -39,6 +39,7 @@ from pathlib import Path
 from fontTools.ttLib import TTCollection, TTFont
 
 PROBE_TEXT = "不动产权证书登记中心有房无房证明"
+MAX_SEEN_CHARS = 20_000  # per face; a few thousand in practice (~100 bytes each)
 
 _NOTO_DIRS = (
     "/usr/share/fonts/opentype/noto",  # Debian/Ubuntu fonts-noto-cjk
@@ -139,9 +140,22 @@ class FontFace:
     descent: int
     cmap: Mapping[int, int] = field(repr=False)
     advances: Sequence[int] = field(repr=False)
+    # Characters looked up so far → glyph id (0: missing). Layout measures ~14,000 characters
+    # per document, so lookups must cost a dict access, not a search in the ranges.
+    _seen: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    def _lookup(self, char: str) -> int:
+        gid = self.cmap.get(ord(char)) or 0
+        if len(self._seen) >= MAX_SEEN_CHARS:
+            self._seen.clear()
+        self._seen[char] = gid
+        return gid
 
     def glyph_id(self, char: str) -> int | None:
-        return self.cmap.get(ord(char))
+        gid = self._seen.get(char)
+        if gid is None:
+            gid = self._lookup(char)
+        return gid or None
 
     def advance(self, gid: int) -> int:
         advances = self.advances
@@ -149,9 +163,13 @@ class FontFace:
 
     def text_width(self, text: str, size_pt: float) -> float:
         """Advance width of ``text`` in millimetres at ``size_pt`` points."""
+        seen, advances = self._seen, self.advances
         units = 0
         for char in text:
-            units += self.advance(self.cmap.get(ord(char)) or 0)
+            gid = seen.get(char)
+            if gid is None:
+                gid = self._lookup(char)
+            units += advances[gid] if gid < len(advances) else self.units_per_em
         return units / self.units_per_em * size_pt * 25.4 / 72
 
 
@@ -170,7 +188,7 @@ def missing_glyphs(text: str, font: FontFace) -> set[str]:
     Control characters (line breaks) are ignored: they are never drawn.
     """
     return {
-        char for char in text if ord(char) not in font.cmap and unicodedata.category(char) != "Cc"
+        char for char in text if font.glyph_id(char) is None and unicodedata.category(char) != "Cc"
     }
 
 

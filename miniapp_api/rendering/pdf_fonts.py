@@ -333,7 +333,7 @@ def build_subset_font(face: FontFace, chars: Iterable[str]) -> bytes:
     cached = {".notdef": source.glyph(0)}
     cmap: dict[int, str] = {}
     for char in sorted(set(chars)):
-        gid = face.cmap.get(ord(char))
+        gid = face.glyph_id(char)
         if gid is None:
             continue
         name = glyph_name(gid)
@@ -385,6 +385,6 @@ def warm_glyphs(face: FontFace, chars: Iterable[str]) -> None:
     """Convert glyphs ahead of time (e.g. the fixed labels at start-up)."""
     source = _source(face)
     for char in set(chars):
-        gid = face.cmap.get(ord(char))
+        gid = face.glyph_id(char)
         if gid is not None:
             source.glyph(gid)
