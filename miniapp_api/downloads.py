@@ -178,10 +178,18 @@ def etag_for(kind: str, public_id: str, fmt: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+# Per worker: 64 documents (a PNG is ~90 KB, a PDF ~45 KB: ~4.5 MB in practice), and never more
+# than 8 MiB whatever their size (docs/performance.md, "Memory").
+RENDER_CACHE_ENTRIES = 64
+RENDER_CACHE_BYTES = 8 * 1024 * 1024
+
+
 class RenderCache:
     """A small thread-safe LRU of rendered bytes, bounded by entries and total size."""
 
-    def __init__(self, max_entries: int = 64, max_bytes: int = 24 * 1024 * 1024) -> None:
+    def __init__(
+        self, max_entries: int = RENDER_CACHE_ENTRIES, max_bytes: int = RENDER_CACHE_BYTES
+    ) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, bytes] = OrderedDict()

@@ -112,8 +112,10 @@ def warm_up(registry_name: str | None = None) -> None:
     """Load fonts and fill the caches; call once per process at start-up.
 
     Lays out sample documents (every fixed label, digits, ASCII) and converts
-    their glyphs for the PDF fonts; with ``registry_name`` the seal of that
-    registry is also pre-drawn for the PNG output.  Takes about a second.
+    their glyphs for the PDF fonts; with ``registry_name`` a copy and a proof are
+    also drawn as PNG (the seal of that registry, the FreeType faces of the
+    usual sizes).  Takes about a second.  Under gunicorn this runs once in the
+    master (``gunicorn.conf.py``), so the workers share what it loads.
     """
     from . import samples
 
@@ -124,5 +126,6 @@ def warm_up(registry_name: str | None = None) -> None:
     render_proof_pdf(samples.sample_proof(name, has_property=False))
     if registry_name:
         render_license_png(samples.sample_license(name))
+        render_proof_png(samples.sample_proof(name, has_property=True))
     for face in (fonts.regular, fonts.bold):
         warm_glyphs(face, samples.ASCII_RANGE)
