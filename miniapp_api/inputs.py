@@ -31,6 +31,39 @@ INT_MAX = 2**31 - 1
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+# JSON bodies: at most this many nested arrays/objects (our bodies need three), and no number
+# longer than this many digits (Python refuses integers over 4,300 digits; ours fit in 10).
+MAX_JSON_DEPTH = 32
+MAX_JSON_NUMBER_DIGITS = 100
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_JSON_LONG_NUMBER = re.compile(rb"\d{%d,}" % (MAX_JSON_NUMBER_DIGITS + 1))
+
+
+def json_body_is_hostile(body: bytes) -> bool:
+    """True when a JSON body nests deeper than MAX_JSON_DEPTH or holds a number of more than
+    MAX_JSON_NUMBER_DIGITS digits (outside strings): the parser would recurse until Python's
+    limit or refuse the integer with an error that is not a decoding error. Cheap for
+    ordinary bodies: the full scan runs only when the counts make it possible."""
+    if (
+        body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH
+        and _JSON_LONG_NUMBER.search(body) is None
+    ):
+        return False
+    bare = _JSON_STRING.sub(b'""', body)
+    if _JSON_LONG_NUMBER.search(bare) is not None:
+        return True
+    depth = 0
+    for match in _JSON_BRACKET.finditer(bare):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 def has_bad_text(value: str) -> bool:
     """NUL, another control character (not tab/LF/CR) or a lone surrogate in `value`."""
     return _BAD_TEXT.search(value) is not None

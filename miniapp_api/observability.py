@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 
 from .errors import Problem
+from .inputs import json_body_is_hostile
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Anything that looks like an 18-char ID number or a bearer token is scrubbed from log lines.
@@ -101,6 +102,8 @@ def init_request_hooks(app: Flask) -> None:
         if ctype == "application/json":
             if length > app.config["MAX_JSON_BYTES"]:
                 raise Problem(413, "payload_too_large", "提交的内容超过大小限制")
+            if json_body_is_hostile(request.get_data(cache=True)):
+                raise Problem(400, "invalid_json", "请求内容不是有效的 JSON（嵌套过深或数字过长）")
             return
         if ctype in {"multipart/form-data", "text/csv"}:
             return  # endpoints that take files check the type themselves
