@@ -43,6 +43,16 @@ class KeyValueStore:
     def redis(self) -> Any:
         return self._redis
 
+    def healthy(self) -> bool:
+        """Redis answers a PING (always True for the database backend, which /healthz
+        checks on its own)."""
+        if self._redis is None:
+            return True
+        try:
+            return bool(self._redis.ping())
+        except Exception:
+            return False
+
     # database helpers -------------------------------------------------------------------
     @staticmethod
     def _table() -> Any:
