@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -142,7 +143,5 @@ def _translate(conn: Connection, exc: Exception, sql: str, params: Any, cursor: 
 def _close(cursor: Any) -> None:
     if cursor is None:
         return
-    try:
+    with suppress(Exception):  # closing a cursor of a dead connection may fail; no matter
         cursor.close()
-    except Exception:  # noqa: S110 - closing a cursor of a dead connection may fail; no matter
-        pass
