@@ -6,6 +6,7 @@ Domain code raises `Problem(status, code, detail)`; views never build error bodi
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import Any
 
 import marshmallow as ma
@@ -179,6 +180,29 @@ def from_http_exception(exc: HTTPException) -> Problem:
     return Problem(status)
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def dependency_unavailable(dependency: str) -> Problem:
+    """503 while the database or Redis does not answer: the client may retry shortly."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if dependency == "database":
+        return Problem(
+            503,
+            "database_unavailable",
+            "数据库暂时无法访问，请稍后再试",
+            headers=headers,
+            dependency=dependency,
+        )
+    return Problem(
+        503,
+        "service_unavailable",
+        "服务暂时不可用，请稍后再试",
+        headers=headers,
+        dependency=dependency,
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def handle_problem(problem: Problem) -> Response:
@@ -187,6 +211,26 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException) -> Response:
         return problem_response(from_http_exception(exc))
+
+    import redis
+    from sqlalchemy import exc as sa_exc
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def handle_redis_down(exc: Exception) -> Response:
+        log.warning("redis unavailable", extra={"error_type": type(exc).__name__})
+        return problem_response(dependency_unavailable("redis"))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)  # no pooled connection became free in time
+    def handle_database_down(exc: Exception) -> Response:
+        log.warning("database unavailable", extra={"error_type": type(exc).__name__})
+        from .extensions import db
+
+        with suppress(Exception):
+            db.session.rollback()
+        return problem_response(dependency_unavailable("database"))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:

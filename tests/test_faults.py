@@ -88,3 +88,158 @@ def test_healthz_is_503_when_the_hot_path_cannot_reach_the_database(app, client,
     assert body["code"] == "database_unavailable"
     assert body["dependency"] == "database"
     assert response.headers["Retry-After"]
+
+
+# --- 2. a Redis outage -----------------------------------------------------------------------
+DEAD_REDIS = "redis://127.0.0.1:18198/0"  # nothing listens there (i11's port range)
+
+
+@pytest.fixture
+def redis_down(template_db, tmp_path):
+    """An app whose REDIS_URL points at a Redis that is down (connection refused)."""
+    import conftest
+    from conftest import cloned_database, running_app
+
+    saved, conftest.REDIS_URL = conftest.REDIS_URL, ""  # no FLUSHDB of the dead one
+    try:
+        with (
+            cloned_database(template_db, tmp_path) as uri,
+            running_app(uri, template_db, tmp_path, {"REDIS_URL": DEAD_REDIS}) as application,
+        ):
+            yield application
+    finally:
+        conftest.REDIS_URL = saved
+
+
+def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)[:400]
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["code"] == code
+    return body
+
+
+def _citizen_token(app: Any, demo: dict[str, Any]) -> tuple[str, str]:
+    """An access and a refresh token of a bound demo citizen (a real login's pair)."""
+    from sqlalchemy import select
+
+    from miniapp_api.auth import service
+    from miniapp_api.extensions import db
+    from miniapp_api.models import WechatAccount, utcnow
+
+    citizen = next(c for c in demo["citizens"] if c["key"] == "zhang")
+    account = db.session.execute(
+        select(WechatAccount).where(WechatAccount.openid == citizen["openid"])
+    ).scalar_one_or_none()
+    if account is None:
+        account = WechatAccount(openid=citizen["openid"])
+        db.session.add(account)
+    account.person_id = citizen["person_id"]
+    account.bound_at = utcnow()
+    db.session.commit()
+    pair = service._session_pair(account, "fam-" + citizen["openid"][-8:])
+    db.session.commit()
+    return pair["access_token"], pair["refresh_token"]
+
+
+def test_redis_outage_public_verification_keeps_working(redis_down, samples):
+    client = redis_down.test_client()
+    token = token_of(samples["authentic"])
+    for _ in range(3):
+        assert client.get(f"/api/v1/verify/{token}").status_code == 200
+        assert client.get(f"/v/{token}").status_code == 200
+    number = samples["authentic"]
+    response = client.post(
+        "/api/v1/verify/by-number",
+        json={
+            "certificate_number": number["certificate_number"],
+            "print_serial": number["print_serial"],
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+
+def test_redis_outage_healthz_names_redis(redis_down):
+    body = _problem(redis_down.test_client().get("/healthz"), 503, "service_unavailable")
+    assert body["dependency"] == "redis"
+
+
+def test_redis_outage_sessions_fail_closed_with_503(redis_down, demo):
+    from miniapp_api.auth import tokens
+    from miniapp_api.extensions import db
+    from miniapp_api.models import StaffUser
+
+    client = redis_down.test_client()
+    # Starting a WeChat login needs the single-use login state (Redis).
+    response = client.get("/api/v1/auth/wechat/authorize?next=/app/")
+    body = _problem(response, 503, "service_unavailable")
+    assert int(response.headers["Retry-After"]) > 0
+    assert body["request_id"]
+    # Staff login (lockout counters) and staff sessions (idle timeout) live in Redis.
+    response = client.post("/api/v1/staff/login", json={"username": "x", "password": "y"})
+    _problem(response, 503, "service_unavailable")
+    user = StaffUser(username="redis-down", password_hash="!", role="clerk")
+    db.session.add(user)
+    db.session.commit()
+    staff_token, _ = tokens.issue(str(user.id), tokens.AUD_STAFF, 600, role="clerk")
+    response = client.get(
+        "/api/v1/staff/handover/cases", headers={"Authorization": f"Bearer {staff_token}"}
+    )
+    _problem(response, 503, "service_unavailable")
+    assert response.headers["Retry-After"]
+
+
+def test_redis_outage_citizen_session_checks_use_the_durable_denylist(redis_down, demo):
+    """The logout denylist is in the database: a citizen's valid token keeps working while
+    Redis is down, and logout, refresh and a revoked token are answered correctly."""
+    client = redis_down.test_client()
+    access, refresh = _citizen_token(redis_down, demo)
+    bearer = {"Authorization": f"Bearer {access}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    response = client.post("/api/v1/auth/refresh", json={"refresh_token": refresh})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    assert client.post("/api/v1/auth/logout", headers=bearer).status_code == 204
+    _problem(client.get("/api/v1/me", headers=bearer), 401, "token_revoked")
+
+
+class _FlakyRedis:
+    """A dict with Redis's commands that the key-value store uses; `restart()` loses every
+    key, as a Redis without persistence does when it restarts."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+
+    def get(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    def set(self, key: str, value: str, ex: int = 0, nx: bool = False) -> bool:
+        if nx and key in self.data:
+            return False
+        self.data[key] = value
+        return True
+
+    def getdel(self, key: str) -> str | None:
+        return self.data.pop(key, None)
+
+    def delete(self, key: str) -> None:
+        self.data.pop(key, None)
+
+    def ping(self) -> bool:
+        return True
+
+    def restart(self) -> None:
+        self.data.clear()
+
+
+def test_logout_survives_a_redis_restart(app, client, demo, monkeypatch):
+    from miniapp_api.extensions import kv
+
+    fake = _FlakyRedis()
+    monkeypatch.setattr(kv, "_redis", fake)
+    access, _ = _citizen_token(app, demo)
+    bearer = {"Authorization": f"Bearer {access}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=bearer).status_code == 204
+    _problem(client.get("/api/v1/me", headers=bearer), 401, "token_revoked")
+    fake.restart()  # an empty Redis comes back
+    _problem(client.get("/api/v1/me", headers=bearer), 401, "token_revoked")
