@@ -5,6 +5,7 @@ tests/test_fault_pass.py (`make test-faults`)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -243,3 +244,64 @@ def test_logout_survives_a_redis_restart(app, client, demo, monkeypatch):
     _problem(client.get("/api/v1/me", headers=bearer), 401, "token_revoked")
     fake.restart()  # an empty Redis comes back
     _problem(client.get("/api/v1/me", headers=bearer), 401, "token_revoked")
+
+
+# --- 6. database outage, logs, small hardening rules -------------------------------------------
+def test_database_outage_is_503_with_retry_after(tmp_path):
+    from miniapp_api import create_app
+    from miniapp_api.auth import tokens
+    from miniapp_api.verification.service import dispose_check_engine
+
+    app = create_app(
+        {
+            "SECRET_KEY": "x" * 40,
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:18197/none",
+            "LOG_LEVEL": "CRITICAL",
+            "KEYS_DIR": str(tmp_path),
+        }
+    )
+    client = app.test_client()
+    with app.app_context():
+        access, _ = tokens.issue("1", tokens.AUD_CITIZEN, 600)
+    answers = [
+        client.post(
+            "/api/v1/verify/by-number", json={"certificate_number": "x", "print_serial": "1"}
+        ),
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"}),
+        client.post("/api/v1/staff/login", json={"username": "x", "password": "y"}),
+    ]
+    dispose_check_engine(app)
+    for response in answers:
+        body = _problem(response, 503, "database_unavailable")
+        assert body["dependency"] == "database"
+        assert int(response.headers["Retry-After"]) > 0
+
+
+def test_access_log_paths_never_carry_tokens_or_signed_links(app, client, samples, caplog):
+    import logging
+
+    from miniapp_api import downloads
+    from miniapp_api.observability import JsonFormatter
+
+    token = token_of(samples["authentic"])
+    signed, _ = downloads.sign_link("license_copy", "abc", "png", 1)
+    caplog.set_level(logging.INFO, logger="miniapp_api.access")
+    for path in (
+        f"/v/{token}",
+        f"/V/{token.lower()}",
+        f"/v/{token}.png",
+        f"/api/v1/verify/{token}",
+        f"/api/v1/files/{signed}",
+    ):
+        client.get(path)
+    formatter = JsonFormatter()
+    lines = [formatter.format(r) for r in caplog.records if r.name == "miniapp_api.access"]
+    assert len(lines) == 5
+    for line in lines:
+        assert token not in line and token.lower() not in line
+        assert signed not in line and signed.split(".")[0] not in line
+    paths = [json.loads(line)["path"] for line in lines]
+    assert paths[0] == "/v/[token]"
+    assert paths[2] == "/v/[token].png"
+    assert paths[3] == "/api/v1/verify/[token]"
+    assert paths[4] == "/api/v1/files/[link]"
