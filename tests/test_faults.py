@@ -305,3 +305,75 @@ def test_access_log_paths_never_carry_tokens_or_signed_links(app, client, sample
     assert paths[2] == "/v/[token].png"
     assert paths[3] == "/api/v1/verify/[token]"
     assert paths[4] == "/api/v1/files/[link]"
+
+
+# One rule for all printed text: no bidi controls, zero-width characters or emoji.
+UNPRINTABLE = {
+    "bidi-override": "汨罗市人民法院\u202e院法",
+    "bidi-isolate": "法院\u2067x\u2069",
+    "zero-width-space": "汨罗\u200b法院",
+    "zero-width-joiner": "法院\u200d",
+    "bom": "\ufeff法院",
+    "emoji": "汨罗法院🏠",
+    "emoji-bmp": "法院☎",
+    "variation-selector": "法院\ufe0f",
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNPRINTABLE))
+def test_staff_text_fields_refuse_unprintable_characters(client, staff_headers, samples, name):
+    headers = staff_headers("clerk")
+    number = samples["authentic"]["certificate_number"]
+    cid = client.get(
+        "/api/v1/staff/certificates", query_string={"number": number}, headers=headers
+    ).get_json()["id"]
+    response = client.post(
+        f"/api/v1/staff/certificates/{cid}/encumbrances",
+        json={"kind": "seizure", "holder": UNPRINTABLE[name], "reason": "(2026)湘0681执保7号"},
+        headers=headers,
+    )
+    body = _problem(response, 422, "validation_failed")
+    assert "holder" in body["errors"]
+    assert client.get(samples["authentic"]["api"]).get_json()["encumbrances"] == []
+
+
+def test_printed_text_rule_keeps_ordinary_chinese_text(client, staff_headers, samples):
+    """Rare CJK characters outside the BMP (names), full-width punctuation, ※ ℃ № are fine."""
+    headers = staff_headers("clerk")
+    number = samples["authentic"]["certificate_number"]
+    cid = client.get(
+        "/api/v1/staff/certificates", query_string={"number": number}, headers=headers
+    ).get_json()["id"]
+    response = client.post(
+        f"/api/v1/staff/certificates/{cid}/encumbrances",
+        json={"kind": "seizure", "holder": "𠀾罗市人民法院（执行局）", "reason": "№7※，℃"},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def test_citizen_purpose_refuses_unprintable_characters(client, citizen_headers):
+    response = client.post(
+        "/api/v1/me/housing-proofs",
+        json={"scope": "personal", "purpose": "子女\u200b入学"},
+        headers=citizen_headers("zhang"),
+    )
+    body = _problem(response, 422, "validation_failed")
+    assert "purpose" in body["errors"]
+
+
+def test_csv_import_refuses_unprintable_characters(client, staff_headers):
+    import io
+    from pathlib import Path
+
+    good = (Path(__file__).parent / "data" / "handover_good.csv").read_text("utf-8")
+    header, first, *_ = good.splitlines()
+    row = first.replace("汨江新城", "汨江新城\u202e", 1)
+    response = client.post(
+        "/api/v1/staff/import/handover",
+        data={"file": (io.BytesIO(f"{header}\n{row}\n".encode()), "a.csv")},
+        headers=staff_headers("clerk"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert response.get_json()["code"] == "import_invalid"

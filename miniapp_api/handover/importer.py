@@ -36,7 +36,7 @@ from ..domain.validators import (
 )
 from ..errors import Problem
 from ..extensions import db
-from ..inputs import has_bad_text
+from ..inputs import has_bad_text, has_unprintable_text
 from ..models import (
     HandoverCase,
     HandoverStageEvent,
@@ -180,6 +180,10 @@ def _parse_row(number: int, raw: dict[str, str], errors: Errors) -> Row | None:
     for key, value in values.items():
         if has_bad_text(value):  # NUL and other control characters cannot be stored
             errors.add(number, key, f"{COLUMNS[key][0]}含有无效字符（控制字符）")
+        elif has_unprintable_text(value):  # the printed-text rule of every input (inputs.py)
+            errors.add(
+                number, key, f"{COLUMNS[key][0]}含有无法打印的字符（表情、零宽或方向控制符）"
+            )
     for key in REQUIRED:
         if not values[key]:
             errors.add(number, key, f"{COLUMNS[key][0]}不能为空")
