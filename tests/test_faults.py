@@ -377,3 +377,81 @@ def test_csv_import_refuses_unprintable_characters(client, staff_headers):
     )
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert response.get_json()["code"] == "import_invalid"
+
+
+# Photo checks: a big PNG under the old pixel cap cost 2 s CPU and 370 MB per request.
+_PEAK_SCRIPT = r"""
+import io, resource, sys, time
+from PIL import Image
+from miniapp_api.verification import imaging
+import verify
+mode, w, h = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+buf = io.BytesIO()
+from PIL import ImageDraw
+img = Image.new(mode, (w, h), "white")
+draw = ImageDraw.Draw(img)
+for x in range(0, w, 97):
+    draw.line([(x, 0), (w - x, h)], fill="black", width=3)
+img.save(buf, sys.argv[4], **({"quality": 60} if sys.argv[4] == "JPEG" else {"compress_level": 1}))
+data = buf.getvalue()
+del img, buf
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.process_time()
+try:
+    verify.read_qr(imaging.load_image(data))
+    outcome = "decoded"
+except Exception as exc:
+    outcome = getattr(exc, "code", type(exc).__name__)
+cpu = time.process_time() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(outcome, len(data), (peak - before) / 1024, cpu)
+"""
+
+
+def _photo_cost(mode: str, width: int, height: int, fmt: str) -> tuple[str, float, float]:
+    """(outcome, extra peak memory in MB, CPU seconds) of reading one photo, in a fresh
+    process (Pillow's buffers are outside Python's allocator)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, mode, str(width), str(height), fmt],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.split()
+    return out[0], float(out[2]), float(out[3])
+
+
+def test_a_7000_px_png_is_refused_before_decoding(client):
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("1", (7000, 7000), 1).save(buf, "PNG")  # 49 megapixels, a tiny file
+    response = client.post(
+        "/api/v1/verify/image",
+        data={"image": (io.BytesIO(buf.getvalue()), "big.png")},
+        content_type="multipart/form-data",
+    )
+    body = _problem(response, 422, "image_unreadable")
+    assert "过大" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "width", "height", "fmt"),
+    [
+        ("RGBA", 3264, 2448, "PNG"),
+        ("L", 6000, 5500, "PNG"),
+        ("RGB", 8000, 6000, "JPEG"),
+        ("RGB", 4000, 3000, "JPEG"),
+    ],
+    ids=["rgba-png-8mp", "grey-png-33mp", "phone-jpeg-48mp", "phone-jpeg-12mp"],
+)
+def test_a_photo_at_the_limits_costs_under_100_mb(mode, width, height, fmt):
+    outcome, peak_mb, cpu = _photo_cost(mode, width, height, fmt)
+    assert outcome in {"no_qr_found", "decoded"}, outcome
+    assert peak_mb < 100, f"{peak_mb:.0f} MB peak for one {width}x{height} {fmt}"
+    assert cpu < 2.0, f"{cpu:.2f} s CPU"
