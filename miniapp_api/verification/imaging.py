@@ -1,9 +1,10 @@
 """Finding the verification QR in an uploaded photo or scan, defensively.
 
 Only JPEG and PNG (checked by magic bytes and by what Pillow finds), at most
-``MAX_IMAGE_BYTES`` and ``MAX_PIXELS`` (a PNG's bitmap at most ``MAX_PNG_BITMAP_BYTES``); JPEGs are decoded at reduced scale (draft mode) and
-every image is shrunk to ``WORK_SIDE`` pixels before zxing-cpp reads it. Anything Pillow or
-zxing throws at a corrupt file becomes a 422 problem, never a 500.
+``MAX_IMAGE_BYTES`` and ``MAX_PIXELS`` (a PNG's bitmap at most ``MAX_PNG_BITMAP_BYTES``);
+JPEGs are decoded at reduced scale (draft mode) and every image is shrunk to ``WORK_SIDE``
+pixels before zxing-cpp reads it. Anything Pillow or zxing throws at a corrupt file becomes a
+422 problem, never a 500.
 """
 
 from __future__ import annotations
