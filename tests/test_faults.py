@@ -455,3 +455,45 @@ def test_a_photo_at_the_limits_costs_under_100_mb(mode, width, height, fmt):
     assert outcome in {"no_qr_found", "decoded"}, outcome
     assert peak_mb < 100, f"{peak_mb:.0f} MB peak for one {width}x{height} {fmt}"
     assert cpu < 2.0, f"{cpu:.2f} s CPU"
+
+
+# An annotated copy made in the same second as a new encumbrance must list it.
+def test_copy_made_in_the_same_second_as_an_encumbrance_lists_it(
+    client, citizen_headers, monkeypatch
+):
+    from datetime import UTC, datetime, timedelta
+
+    from miniapp_api.extensions import db
+    from miniapp_api.licenses import service
+    from miniapp_api.models import ElectronicLicense, Encumbrance
+
+    headers = citizen_headers("zhang")
+    items = client.get("/api/v1/me/licenses", headers=headers).get_json()
+    item = next(
+        i for i in items if i["certificate"]["status"] == "valid" and i["co_ownership"] == "sole"
+    )
+    unit = db.session.get(ElectronicLicense, item["id"]).certificate.right.unit
+    second = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
+    db.session.add(
+        Encumbrance(
+            unit=unit,
+            kind="seizure",
+            holder="汨罗市人民法院",
+            reason="(2026)湘0681执保9号",
+            started_at=second.replace(microsecond=300_000),
+        )
+    )
+    db.session.commit()
+
+    class SameSecond(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return second.replace(microsecond=700_000)
+
+    monkeypatch.setattr(service, "datetime", SameSecond)
+    response = client.post(
+        f"/api/v1/me/licenses/{item['id']}/copies", headers=headers, json={"purpose": "贷款"}
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    copy = response.get_json()
+    assert [n[:3] for n in copy["notes"]] == ["查封："], copy["notes"]
