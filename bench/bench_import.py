@@ -3,9 +3,10 @@
     PYTHONPATH=. python bench/bench_import.py [--rows 19600] [--db sqlite|URL] [--profile]
 
 Builds a valid CSV of ``--rows`` new contracts (new projects, units and buyers, one in 25
-with a co-buyer; 20,000 rows are just under the 2 MB limit — the issue #11 file that ran into
-gunicorn's 30 s worker timeout had 19,600 rows, 2.08 MB), then imports it through the real endpoint (Flask test client, staff
-token, real database) and times it; then re-imports the same file (all rows unchanged).
+with a co-buyer; 20,000 rows are just under the 2 MiB limit — the issue #11 file that ran
+into gunicorn's 30 s worker timeout had 19,600 rows, 2.08 MB), then imports it through the
+real endpoint (Flask test client, staff token, real database) and times it; then re-imports
+the same file (all rows unchanged).
 Target (docs/performance.md, "CSV import"): the documented maximum (2 MB / 20,000 rows) well
 inside the 30 s worker timeout on one core. Figures go to bench/results/import-<db>.json.
 """
@@ -105,7 +106,7 @@ def main() -> None:
         )
         with app.app_context():
             upgrade()
-            user = StaffUser(username="bench-clerk", password_hash="!", role="clerk")
+            user = StaffUser(username="bench-clerk", password_hash="!", role="clerk")  # noqa: S106
             db.session.add(user)
             db.session.commit()
             token, claims = tokens.issue(str(user.id), tokens.AUD_STAFF, 3600, role="clerk")
@@ -122,7 +123,7 @@ def main() -> None:
                 )
 
             for label in ("first_import", "reimport"):
-                profiler = cProfile.Profile() if args.profile and label == "first_import" else None
+                profiler = cProfile.Profile() if args.profile else None
                 started = time.perf_counter()
                 if profiler:
                     profiler.enable()
@@ -132,7 +133,10 @@ def main() -> None:
                 seconds = time.perf_counter() - started
                 body = response.get_json()
                 assert response.status_code == 200, (response.status_code, str(body)[:500])
-                results[label] = {"seconds": round(seconds, 2), "summary": body.get("summary", body)}
+                results[label] = {
+                    "seconds": round(seconds, 2),
+                    "summary": body.get("summary", body),
+                }
                 print(f"{label}: {args.rows} rows, {len(data) / 1e6:.2f} MB: {seconds:.2f} s")
                 if profiler:
                     pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
