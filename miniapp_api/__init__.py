@@ -73,6 +73,11 @@ def _init_extensions(app: Flask) -> None:
     api.init_app(app)
     kv.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # Redis down: limits count per process in memory until it answers again (flask-limiter
+    # checks it with a backoff); its commands give up after REDIS_TIMEOUT.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if app.config["REDIS_URL"]:
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", kv.client_options())
     limiter.init_app(app)
 
 

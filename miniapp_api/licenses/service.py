@@ -163,7 +163,10 @@ def make_copy(
         )
         db.session.commit()
         raise Problem(409, refusal[0], refusal[1], certificate_status=lic.certificate.status)
-    made_at = _now(now)
+    # The copy shows its time to the second, but what was in force is decided at the exact
+    # moment: an encumbrance entered earlier in the same second is on the copy.
+    exact = now or datetime.now(UTC)
+    made_at = _now(exact)
     unit = lic.certificate.right.unit
     copy = LicenseCopy(
         public_id=new_public_id(),
@@ -172,7 +175,7 @@ def make_copy(
         serial=new_serial("JZ", LicenseCopy, made_at),
         maker=maker_of(person),
         purpose=purpose,
-        notes=[encumbrance_note(e) for e in active_encumbrances(unit, made_at)],
+        notes=[encumbrance_note(e) for e in active_encumbrances(unit, exact)],
         created_at=made_at,
         valid_until=made_at + timedelta(days=valid_days),
     )

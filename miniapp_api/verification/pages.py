@@ -46,8 +46,7 @@ def verify_page(token: str) -> Response:
 
 def _qr_url_for(token: str) -> str:
     """The document's link, for a token that verifies and is on record; 404 otherwise."""
-    with service.check_connection():
-        result = service.check_token(token)
+    result = service.on_check_connection(service.check_token, token)
     if result.verdict in ("forged", "malformed", "unknown_document"):
         raise Problem(404, "not_found", "未找到该二维码")
     return documents.document_url(token.upper())

@@ -444,12 +444,25 @@ def check_connection() -> Iterator[Any]:
 def run_check(channel: str, check: Callable[..., Answer], *args: Any) -> Answer:
     """Run a check and write its audit row on one connection; retry once on a connection
     that turned out to be broken (database restarted since it was pooled)."""
+
+    def checked() -> Answer:
+        result = check(*args)
+        record_check(result, channel)
+        return result
+
+    return on_check_connection(checked)
+
+
+def on_check_connection(work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)`` on one check connection, retried once on a fresh connection when the
+    first turned out to be dead (a terminated backend, a database restart or failover: the
+    raw statements translate the driver's error, see ``rawsql``, and the pool replaces every
+    connection it handed out before). A database that stays down raises its ``DBAPIError``
+    (answered 503 ``database_unavailable``)."""
     for attempt in (1, 2):
         try:
             with check_connection():
-                result = check(*args)
-                record_check(result, channel)
-            return result
+                return work(*args)
         except DBAPIError as exc:
             if attempt == 2 or not exc.connection_invalidated:
                 raise
