@@ -35,9 +35,10 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, request
 
+from .database import db
 from .domain import audit
 from .errors import Problem
-from .extensions import db
+from .rendering import get_fonts
 
 LINK_VERSION = 1
 DEFAULT_LINK_TTL = 300
@@ -163,8 +164,6 @@ def renderer_version() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     try:
-        from .rendering import get_fonts
-
         fonts = get_fonts()
         for face in (fonts.regular, fonts.bold):
             digest.update(f"{face.path}#{face.index}#{face.name}".encode())

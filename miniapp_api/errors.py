@@ -13,6 +13,8 @@ from apispec import BasePlugin
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
+from .database import db
+
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -191,7 +193,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        from .extensions import db
-
         db.session.rollback()
         return problem_response(Problem(500))

@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .database import db
+from .models.system import KeyValueEntry
+
 
 class KeyValueStore:
     def __init__(self) -> None:
@@ -46,14 +49,10 @@ class KeyValueStore:
     # database helpers -------------------------------------------------------------------
     @staticmethod
     def _table() -> Any:
-        from .models.system import KeyValueEntry
-
         return KeyValueEntry.__table__
 
     @staticmethod
     def _engine() -> Any:
-        from .extensions import db
-
         return db.engine
 
     # public API -------------------------------------------------------------------------

@@ -26,11 +26,11 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import db
 from ..domain import audit, pii
 from ..domain.masking import mask_id_number
 from ..domain.validators import birth_date_of, gender_of, normalize_id_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import Person, WechatAccount, utcnow
 from .service import normalize_name, profile
 

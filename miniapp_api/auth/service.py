@@ -22,9 +22,10 @@ from flask import current_app, g
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db, kv
+from ..extensions import kv
 from ..models import RefreshToken, WechatAccount, utcnow
 from ..wechat import WeChatError
 from ..wechat_service import wechat_client

@@ -17,9 +17,10 @@ from typing import Any
 from flask import current_app, g
 from sqlalchemy import select
 
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db, kv
+from ..extensions import kv
 from ..models import StaffUser, utcnow
 from . import passwords, tokens
 from .guards import end_staff_session, start_staff_session

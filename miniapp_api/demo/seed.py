@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 
+from ..database import db
 from ..domain import pii
 from ..domain.masking import mask_id_number, mask_phone
 from ..domain.stages import PROJECT_STAGE_CODES, UNIT_STAGE_CODES
@@ -27,7 +28,6 @@ from ..domain.validators import (
     id_number_check_char,
     make_license_id,
 )
-from ..extensions import db
 from ..models import (
     Certificate,
     ElectronicLicense,
@@ -43,6 +43,7 @@ from ..models import (
     RightHolder,
     parent_child,
 )
+from ..ops.backfill import issue_missing_certificate_documents
 from .citizens import CHILD, DEMO_CITIZENS, DemoCitizen
 
 SURNAMES = (
@@ -683,10 +684,7 @@ def seed_demo(scale: int = 2000, seed: int = 20261126) -> dict[str, int]:
     builder.registry(scale)
     builder.flush()
     _fix_sequences()
-    # Every certificate gets its signed QR token (bulk; see domain/documents.py).
-    from ..domain.documents import issue_missing_certificate_documents
-
-    issue_missing_certificate_documents()
+    issue_missing_certificate_documents()  # every certificate gets its signed QR token
     db.session.commit()
     return {
         "created": 1,

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g, has_request_context
 
-from ..extensions import db
+from ..database import db
 from ..models import AuditEvent
 
 

@@ -25,16 +25,15 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import verify
 from verify import DocumentKind, FileKeyStore, KeySet
 
-from ..extensions import db
+from ..database import db
 from ..models import (
     Certificate,
     ElectronicLicense,
@@ -42,7 +41,6 @@ from ..models import (
     IssuedDocument,
     LicenseCopy,
     PropertyRight,
-    RealEstateUnit,
     RightHolder,
 )
 from .validators import (
@@ -65,7 +63,6 @@ __all__ = [
     "forget_keyset",
     "issue_certificate",
     "issue_document",
-    "issue_missing_certificate_documents",
     "keystore",
     "latest_document_for_certificate",
     "proof_fields",
@@ -147,7 +144,7 @@ def forget_keyset() -> None:
     current_app.extensions.pop(_EXT_KEYSET, None)
 
 
-class _FixedSigner:
+class FixedSigner:
     """A key store view that always signs with one already-loaded signer (bulk issuing)."""
 
     def __init__(self, signer: verify.Signer) -> None:
@@ -158,7 +155,7 @@ class _FixedSigner:
 
 
 # --- canonical fields ----------------------------------------------------------------------
-def _ts(value: datetime | None) -> int | None:
+def epoch_seconds(value: datetime | None) -> int | None:
     """Whole UTC seconds (the same on SQLite and PostgreSQL)."""
     if value is None:
         return None
@@ -202,7 +199,7 @@ def certificate_fields(
         "kind": kind,
         "number": number,
         "print_serial": print_serial,
-        "issued_at": _ts(issued_at),
+        "issued_at": epoch_seconds(issued_at),
         "unit_number": unit_number,
         "location": location,
         "use": use,
@@ -229,8 +226,8 @@ def copy_fields(copy: LicenseCopy) -> dict[str, str | int | None]:
         "maker": copy.maker,
         "purpose": copy.purpose,
         "notes": json.dumps(copy.notes or [], ensure_ascii=False, sort_keys=True),
-        "created_at": _ts(copy.created_at),
-        "valid_until": _ts(copy.valid_until),
+        "created_at": epoch_seconds(copy.created_at),
+        "valid_until": epoch_seconds(copy.valid_until),
     }
 
 
@@ -242,13 +239,13 @@ def proof_fields(proof: HousingProof) -> dict[str, str | int | None]:
         "person_id": proof.person_id,
         "scope": proof.scope,
         "purpose": proof.purpose,
-        "queried_at": _ts(proof.queried_at),
+        "queried_at": epoch_seconds(proof.queried_at),
         "has_property": int(bool(proof.has_property)),
         "result": json.dumps(
             proof.result, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
         ),
-        "issued_at": _ts(proof.issued_at),
-        "valid_until": _ts(proof.valid_until),
+        "issued_at": epoch_seconds(proof.issued_at),
+        "valid_until": epoch_seconds(proof.valid_until),
     }
 
 
@@ -338,9 +335,9 @@ def issue_document(
         assert proof is not None
         number = proof.serial
     issued = _now(now)
-    iat = _ts(issued)
+    iat = epoch_seconds(issued)
     assert iat is not None
-    exp = _ts(expires_at)
+    exp = epoch_seconds(expires_at)
     if exp is not None and exp <= iat:
         raise ValueError("expires_at must be later than the issue time")
     document_id = verify.new_document_id()
@@ -348,7 +345,7 @@ def issue_document(
     store = keystore()
     signer = store.signer()
     token = verify.issue_token(
-        _FixedSigner(signer),  # type: ignore[arg-type]
+        FixedSigner(signer),  # type: ignore[arg-type]
         issuer=current_app.config["REGISTRY_ISSUER_CODE"],
         kind=KIND_CODES[kind],
         document_id=document_id,
@@ -522,120 +519,3 @@ def latest_document_for_certificate(certificate_id: int) -> IssuedDocument | Non
 def certificate_document(certificate: Certificate) -> IssuedDocument | None:
     """The signed document of a certificate (the latest, if it was ever re-issued)."""
     return latest_document(certificate_id=certificate.id)
-
-
-# --- bulk issuing (seed-demo, imports) ------------------------------------------------------
-def _chunked_ids(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def issue_missing_certificate_documents(
-    *, chunk: int = 5000, now: datetime | None = None, progress: Any = None
-) -> int:
-    """Sign a token for every certificate that has none; bulk Core inserts (no commit).
-
-    Produces exactly what :func:`issue_document` would (same canonical fields, key, claims),
-    at the speed of Ed25519 signing. Returns the number of documents issued.
-    """
-    cfg = current_app.config
-    issuer = cfg["REGISTRY_ISSUER_CODE"]
-    store = keystore()
-    fixed = _FixedSigner(store.signer())
-    kid_hex = fixed.signer().kid.hex()
-    issued = _now(now)
-    iat = _ts(issued)
-    have = select(IssuedDocument.certificate_id).where(IssuedDocument.certificate_id.is_not(None))
-    ids = list(
-        db.session.execute(
-            select(Certificate.id).where(Certificate.id.not_in(have)).order_by(Certificate.id)
-        ).scalars()
-    )
-    cert = Certificate.__table__.c
-    unit = RealEstateUnit.__table__.c
-    right = PropertyRight.__table__.c
-    holder = RightHolder.__table__.c
-    total = 0
-    for batch in _chunked_ids(ids, chunk):
-        rows = db.session.execute(
-            select(
-                cert.id,
-                cert.kind,
-                cert.number,
-                cert.print_serial,
-                cert.issued_at,
-                cert.rights_holder_org,
-                cert.encumbrance_id,
-                cert.right_id,
-                right.co_ownership,
-                unit.unit_number,
-                unit.location,
-                unit.use,
-                unit.area_m2,
-                unit.right_type,
-                unit.right_nature,
-                unit.land_term,
-            )
-            .join(PropertyRight.__table__, right.id == cert.right_id)
-            .join(RealEstateUnit.__table__, unit.id == right.unit_id)
-            .where(cert.id.in_(batch))
-        ).all()
-        right_ids = sorted({r.right_id for r in rows})
-        holders: dict[int, list[tuple[int, int, str | None]]] = {}
-        for h in db.session.execute(
-            select(holder.right_id, holder.position, holder.person_id, holder.share).where(
-                holder.right_id.in_(right_ids)
-            )
-        ):
-            holders.setdefault(h.right_id, []).append((h.position or 0, h.person_id, h.share))
-        docs = []
-        for r in rows:
-            hs = [(pid, share) for _, pid, share in sorted(holders.get(r.right_id, []))]
-            fields = certificate_fields(
-                kind=r.kind,
-                number=r.number,
-                print_serial=r.print_serial,
-                issued_at=r.issued_at,
-                unit_number=r.unit_number,
-                location=r.location,
-                use=r.use,
-                area_m2=r.area_m2,
-                right_type=r.right_type,
-                right_nature=r.right_nature,
-                land_term=r.land_term,
-                co_ownership=r.co_ownership,
-                holders=hs,
-                rights_holder_org=r.rights_holder_org,
-                encumbrance_id=r.encumbrance_id,
-            )
-            document_id = verify.new_document_id()
-            digest = verify.content_digest(fields)
-            token = verify.issue_token(
-                fixed,  # type: ignore[arg-type]
-                issuer=issuer,
-                kind=KIND_CODES[certificate_document_kind(r.kind)],
-                document_id=document_id,
-                number=r.number,
-                digest=digest,
-                iat=iat,
-            )
-            docs.append(
-                {
-                    "document_id": document_id,
-                    "kind": certificate_document_kind(r.kind),
-                    "certificate_id": r.id,
-                    "copy_id": None,
-                    "proof_id": None,
-                    "content_digest": digest,
-                    "token": token,
-                    "kid": kid_hex,
-                    "issued_at": issued,
-                    "expires_at": None,
-                }
-            )
-        if docs:
-            db.session.execute(insert(IssuedDocument), docs)
-        total += len(docs)
-        if progress is not None:
-            progress(total, len(ids))
-    return total

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
+from ..database import db
 from ..models import (
     Certificate,
     ElectronicLicense,

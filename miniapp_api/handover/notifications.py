@@ -32,7 +32,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
-from ..extensions import db
+from ..database import db
+from ..domain import audit
+from ..errors import Problem
 from ..models import (
     HandoverBlocker,
     HandoverCase,
@@ -42,6 +44,7 @@ from ..models import (
     WechatAccount,
 )
 from ..wechat import WeChatError
+from ..wechat_service import wechat_client
 from . import rules
 
 log = logging.getLogger(__name__)
@@ -351,8 +354,6 @@ class Message:
 
 
 def send_with_wechat(message: Message) -> int:
-    from ..wechat_service import wechat_client
-
     return wechat_client().send_template_message(
         message.openid, message.template_id, message.data, url=message.url
     )
@@ -521,9 +522,6 @@ def list_outbox(state: str, page: int, per_page: int) -> dict[str, object]:
 def requeue_by_staff(row_id: int) -> dict[str, object]:
     """An admin's decision to send a failed or unknown message again (accepting that an unknown
     one may then arrive twice)."""
-    from ..domain import audit
-    from ..errors import Problem
-
     row = db.session.get(NotificationOutbox, row_id)
     if row is None:
         raise Problem(404, "notification_not_found", "未找到该通知")

@@ -18,7 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..database import db
 from ..domain import audit
+from ..domain.documents import certificate_document, document_url, issue_certificate
 from ..domain.masking import mask_contract_number, mask_name
 from ..domain.stages import (
     BLOCKER_KINDS,
@@ -28,7 +30,6 @@ from ..domain.stages import (
     unit_stage_index,
 )
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     Certificate,
     HandoverBlocker,
@@ -261,8 +262,6 @@ def _certificate_links(case: HandoverCase) -> tuple[dict[str, Any] | None, dict[
     certificate = case.certificate
     if certificate is None:
         return None, None
-    from ..domain.documents import certificate_document, document_url
-
     document = certificate_document(certificate)
     verification_url = document_url(document) if document is not None else None
     cert_view = {
@@ -668,8 +667,6 @@ def _ensure_certificate(case: HandoverCase, right: PropertyRight, when: datetime
     ).scalar_one_or_none()
     if existing is not None:
         return existing
-    from ..domain.documents import issue_certificate
-
     return issue_certificate(right, kind="property", issued_at=when)
 
 

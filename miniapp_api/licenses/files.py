@@ -7,9 +7,10 @@ from collections.abc import Callable
 from flask import Response
 
 from .. import downloads
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..models import WechatAccount
 from . import bp, service
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..database import db
 from ..domain import audit
 from ..domain import documents as signed_documents
 from ..domain.masking import mask_name
@@ -34,7 +35,6 @@ from ..domain.properties import (
     unit_dict,
 )
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     Certificate,
     ElectronicLicense,

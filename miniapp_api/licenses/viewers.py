@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 import verify
 
+from ..database import db
 from ..domain import documents
-from ..extensions import db
 from ..models import HousingProof, IssuedDocument, LicenseCopy
 from ..verification.service import KindView, active_encumbrances, day, day_zh, register_viewer
 from ..verification.service import iso as iso_time

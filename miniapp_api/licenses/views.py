@@ -8,9 +8,10 @@ from flask import Response, g
 
 from .. import downloads
 from ..auth.guards import BEARER, citizen_required
+from ..database import db
 from ..domain import audit
 from ..domain.properties import current_rights, property_dict
-from ..extensions import db, limiter
+from ..extensions import limiter
 from . import bp, service
 from .purposes import purposes_payload
 from .schemas import (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from ..database import db
 from ..errors import Problem
-from ..extensions import db
 
 bp = Blueprint("ops", __name__)
 

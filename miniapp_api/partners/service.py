@@ -11,10 +11,10 @@ from typing import Any
 from flask import g
 from sqlalchemy import select
 
+from ..database import db
 from ..domain import audit
 from ..domain.masking import mask_contract_number
 from ..errors import Problem
-from ..extensions import db
 from ..handover import service as handover
 from ..models import PARTNER_KINDS, HousingProject, Partner
 from ..verification import service as verification

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..database import db
 from ..domain import audit
 from ..domain import documents as signed_documents
 from ..domain.masking import mask_name
@@ -28,7 +29,6 @@ from ..domain.properties import (
     sorted_holders,
 )
 from ..errors import Problem
-from ..extensions import db
 from ..licenses import rendering_glue
 from ..licenses.purposes import is_common, proof_valid_days
 from ..licenses.service import new_public_id, new_serial

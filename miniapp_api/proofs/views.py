@@ -8,8 +8,9 @@ from flask import Response, g
 
 from .. import downloads
 from ..auth.guards import BEARER, citizen_required
+from ..database import db
 from ..domain import audit
-from ..extensions import db, limiter
+from ..extensions import limiter
 from . import bp, service
 from .schemas import DownloadLinksSchema, HousingProofRequestSchema, HousingProofSchema
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from ..database import db
 from ..domain import audit, documents, pii
 from ..domain.validators import normalize_certificate_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import Certificate, Encumbrance, IssuedDocument
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from ..domain import documents
 from ..errors import Problem
+from ..extensions import api
 from . import service
 from .limits import token_limit
 
@@ -166,8 +167,6 @@ _RULES = {
 @pages.record_once
 def _document(state: Any) -> None:
     """Add the page routes to the OpenAPI document (flask-smorest only sees API blueprints)."""
-    from ..extensions import api
-
     spec = getattr(api, "spec", None)
     if spec is None:
         return

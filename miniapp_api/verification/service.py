@@ -47,11 +47,11 @@ from sqlalchemy.orm import aliased
 import verify
 from verify import Claims, Reason
 
+from ..database import db
 from ..db_setup import configure_engine_events
 from ..domain import documents
 from ..domain.masking import mask_name
 from ..domain.validators import normalize_certificate_number
-from ..extensions import db
 from ..models import (
     AuditEvent,
     Certificate,
