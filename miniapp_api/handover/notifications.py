@@ -26,12 +26,13 @@ import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from ..clock import minutes_cn
 from ..database import db
 from ..domain import audit
 from ..errors import Problem
@@ -49,7 +50,6 @@ from . import rules
 
 log = logging.getLogger(__name__)
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 PAGE_PATH = "/app/handover.html"
 UNKNOWN_PREFIX = "outcome_unknown"
 
@@ -58,10 +58,6 @@ Clock = Callable[[], datetime]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _cn_time(value: datetime) -> str:
-    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _unit_text(case: HandoverCase) -> str:
@@ -125,7 +121,7 @@ def enqueue_case_stage(case: HandoverCase, when: datetime, note: str | None = No
             "first": "您购买的房屋“交房即交证”办理进度已更新",
             "keyword1": _unit_text(rcase),
             "keyword2": rules.label(case.stage) or case.stage,
-            "keyword3": _cn_time(when),
+            "keyword3": minutes_cn(when),
             "remark": str(remark) + (f"（备注：{note}）" if note else ""),
         }
         _add(f"case:{case.id}:v{case.version}:a{account.id}", account.openid, case.id, data)
@@ -148,7 +144,7 @@ def enqueue_project_stage(
             "first": f"您所购房屋所在的{project.name}项目办理进度已更新",
             "keyword1": _unit_text(case),
             "keyword2": f"项目进度：{text}",
-            "keyword3": _cn_time(when),
+            "keyword3": minutes_cn(when),
             "remark": (
                 "开发企业已完成房屋所有权首次登记，可以办理转移登记。"
                 if rules.project_ready(project.stage)
@@ -179,7 +175,7 @@ def enqueue_blocker(blocker: HandoverBlocker, resolved: bool, when: datetime) ->
                 "first": "影响您所购房屋办理的事项已解除",
                 "keyword1": _unit_text(case),
                 "keyword2": f"已解除：{kind}",
-                "keyword3": _cn_time(when),
+                "keyword3": minutes_cn(when),
                 "remark": f"处理结果：{blocker.resolution or '已解除'}。办理将继续推进。",
             }
         else:
@@ -187,7 +183,7 @@ def enqueue_blocker(blocker: HandoverBlocker, resolved: bool, when: datetime) ->
                 "first": "您所购房屋的办理出现需要处理的事项",
                 "keyword1": _unit_text(case),
                 "keyword2": f"待处理：{kind}",
-                "keyword3": _cn_time(when),
+                "keyword3": minutes_cn(when),
                 "remark": f"{blocker.authority}：{blocker.reason}。处理完成后将继续办理并通知您。",
             }
         state = "resolved" if resolved else "open"

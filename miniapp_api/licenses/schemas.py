@@ -6,8 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from ..inputs import InputSchema
-from .purposes import (
+from ..domain.purposes import (
     COPY_DEFAULT_VALID_DAYS,
     COPY_MAX_VALID_DAYS,
     COPY_MIN_VALID_DAYS,
@@ -15,6 +14,7 @@ from .purposes import (
     PurposeError,
     check_purpose,
 )
+from ..inputs import InputSchema
 
 
 class PurposeField(fields.String):

@@ -15,14 +15,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..clock import yyyymmdd_cn
 from ..database import db
 from ..domain import audit
 from ..domain import documents as signed_documents
 from ..domain.masking import mask_name
 from ..domain.properties import (
-    CERTIFICATE_STATUS_LABELS,
-    CHINA_TZ,
-    CO_OWNERSHIP_LABELS,
     active_encumbrances,
     certificate_dict,
     encumbrance_dict,
@@ -34,7 +32,9 @@ from ..domain.properties import (
     sorted_holders,
     unit_dict,
 )
+from ..domain.purposes import is_common
 from ..errors import Problem
+from ..labels import CERTIFICATE_STATUS_LABELS, CO_OWNERSHIP_LABELS
 from ..models import (
     Certificate,
     ElectronicLicense,
@@ -45,7 +45,6 @@ from ..models import (
     RightHolder,
 )
 from . import rendering_glue
-from .purposes import is_common
 
 MAKER_CHANNEL = "微信公众号自助办理"
 NOT_FOUND = "未找到该电子证照"
@@ -126,7 +125,7 @@ def view_license(person: Person, license_pk: int) -> dict[str, Any]:
 # --- copies ----------------------------------------------------------------------------------
 def new_serial(prefix: str, model: Any, now: datetime) -> str:
     """``JZ20261126`` + 8 random digits (≤ 20 bytes: it is the number in the signed token)."""
-    day = now.astimezone(CHINA_TZ).strftime("%Y%m%d")
+    day = yyyymmdd_cn(now)
     while True:
         serial = f"{prefix}{day}{secrets.randbelow(10**8):08d}"
         taken = db.session.execute(select(model.id).where(model.serial == serial)).first()

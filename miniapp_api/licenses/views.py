@@ -11,9 +11,9 @@ from ..auth.guards import BEARER, citizen_required
 from ..database import db
 from ..domain import audit
 from ..domain.properties import current_rights, property_dict
+from ..domain.purposes import purposes_payload
 from ..extensions import limiter
 from . import bp, service
-from .purposes import purposes_payload
 from .schemas import (
     DocumentPurposeSchema,
     DownloadLinksSchema,

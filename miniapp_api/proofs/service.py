@@ -15,22 +15,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..clock import china_today
 from ..database import db
 from ..domain import audit
 from ..domain import documents as signed_documents
 from ..domain.masking import mask_name
 from ..domain.properties import (
-    CO_OWNERSHIP_LABELS,
-    china_today,
     current_rights,
     family_of,
     format_area,
     property_certificate,
     sorted_holders,
 )
+from ..domain.purposes import is_common, proof_valid_days
 from ..errors import Problem
+from ..labels import CO_OWNERSHIP_LABELS, PROOF_SCOPE_LABELS
 from ..licenses import rendering_glue
-from ..licenses.purposes import is_common, proof_valid_days
 from ..licenses.service import new_public_id, new_serial
 from ..models import HousingProof, IssuedDocument, Person
 
@@ -175,7 +175,7 @@ def proof_dict(proof: HousingProof, *, links: dict[str, Any] | None = None) -> d
         "id": proof.public_id,
         "serial": proof.serial,
         "scope": proof.scope,
-        "scope_label": rendering_glue.PROOF_SCOPES[proof.scope],
+        "scope_label": PROOF_SCOPE_LABELS[proof.scope],
         "purpose": proof.purpose,
         "queried_at": proof.queried_at,
         "issued_at": proof.issued_at,
@@ -230,7 +230,7 @@ def masked_view_for_proof(proof: HousingProof, now: datetime | None = None) -> d
         "status_label": "已过有效期" if expired else "在有效期内",
         "purpose": proof.purpose,
         "scope": proof.scope,
-        "scope_label": rendering_glue.PROOF_SCOPES[proof.scope],
+        "scope_label": PROOF_SCOPE_LABELS[proof.scope],
         "queried_at": proof.queried_at,
         "issued_at": proof.issued_at,
         "valid_until": proof.valid_until,

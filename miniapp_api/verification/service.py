@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, g, has_request_context
@@ -47,11 +47,19 @@ from sqlalchemy.orm import aliased
 import verify
 from verify import Claims, Reason
 
+from ..clock import day, day_zh, iso, time_zh
 from ..database import db
 from ..db_setup import configure_engine_events
 from ..domain import documents
 from ..domain.masking import mask_name
 from ..domain.validators import normalize_certificate_number
+from ..labels import (
+    CERTIFICATE_STATUS_LABELS,
+    CO_OWNERSHIP_LABELS,
+    ENCUMBRANCE_LABELS,
+    VERDICT_LABELS,
+)
+from ..labels import DOCUMENT_KIND_LABELS as KIND_LABELS
 from ..models import (
     AuditEvent,
     Certificate,
@@ -77,32 +85,8 @@ VERDICTS = (
     "unknown_document",
     "malformed",
 )
-VERDICT_LABELS = {
-    "authentic": "真实有效",
-    "cancelled": "已注销",
-    "superseded": "已换证",
-    "expired": "已过期",
-    "forged": "无法验证",
-    "unknown_document": "无法验证",
-    "malformed": "无法验证",
-}
-KIND_LABELS = {
-    "property_certificate": "不动产权证书",
-    "registration_certificate": "不动产登记证明",
-    "license_copy": "电子证照加注件",
-    "housing_proof": "房屋证明",
-}
-ENCUMBRANCE_LABELS = {
-    "mortgage": "抵押",
-    "seizure": "查封",
-    "objection": "异议登记",
-    "advance_notice": "预告登记",
-}
 # Mortgagees and courts are organisations; objection and advance-notice holders are people.
 _PUBLIC_HOLDER_KINDS = {"mortgage", "seizure"}
-CO_OWNERSHIP_LABELS = {"sole": "单独所有", "joint": "共同共有", "shares": "按份共有"}
-STATUS_LABELS = {"valid": "现势", "cancelled": "已注销", "superseded": "已换证"}
-BEIJING = timezone(timedelta(hours=8), "CST")
 
 _FORGED_REASONS = {
     Reason.UNKNOWN_KEY: "unknown_key",
@@ -151,6 +135,7 @@ class Answer:
         }
         if self.document is not None:
             body["document"] = self.document
+            body["display"] = [{"label": label, "value": value} for label, value in self.display]
         return body
 
 
@@ -166,32 +151,6 @@ def register_viewer(kind: str) -> Callable[[Viewer], Viewer]:
         return func
 
     return decorate
-
-
-# --- formatting ------------------------------------------------------------------------------
-def iso(value: datetime) -> str:
-    v = value.astimezone(UTC)  # f-strings: strftime is several times slower on the hot path
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
-
-
-def day(value: datetime | None) -> str | None:
-    """A date as printed on Chinese documents, in Beijing time."""
-    if value is None:
-        return None
-    local = value.astimezone(BEIJING)
-    return f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
-
-
-def day_zh(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(BEIJING)
-    return f"{local.year}年{local.month:02d}月{local.day:02d}日"
-
-
-def time_zh(value: datetime) -> str:
-    local = value.astimezone(BEIJING)
-    return f"{day_zh(value)} {local.hour:02d}:{local.minute:02d}:{local.second:02d}（北京时间）"
 
 
 def _area_text(value: Any) -> str:
@@ -542,7 +501,7 @@ def certificate_view(
         "holders": names,
         "issued_on": day(row.issued_at),
         "status": row.status,
-        "status_label": STATUS_LABELS.get(row.status, row.status),
+        "status_label": CERTIFICATE_STATUS_LABELS.get(row.status, row.status),
         "status_changed_on": day(row.status_changed_at),
     }
     display = [
@@ -704,18 +663,6 @@ def housing_proof_view(document_id: bytes | None, digest: bytes | None, now: dat
         ("有效期至", day_zh(proof.valid_until)),
     ]
     return KindView(verdict, reason, document, display, [], content_changed, number=proof.serial)
-
-
-# --- what a page says about a verdict ---------------------------------------------------------
-VERDICT_TEXT = {
-    "authentic": "该证书/证明由本登记中心签发，当前有效。请核对下列信息与纸质件是否一致。",
-    "cancelled": "该证书/证明已被注销，不能作为权属凭证使用。",
-    "superseded": "该证书已换发新证，旧证不再有效，请以新证为准。",
-    "expired": "该证明已超过有效期，请申请人重新开具。",
-    "forged": "无法验证该二维码的真实性，它可能被篡改或伪造。请勿以此作为凭证。",
-    "unknown_document": "无法验证：本登记中心没有与之对应的证书或证明记录。",
-    "malformed": "无法验证：链接不完整或已损坏，请重新扫描纸质件上的二维码。",
-}
 
 
 # --- audit -----------------------------------------------------------------------------------
