@@ -15,7 +15,18 @@ from flask import Flask
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, handover, licenses, models, partners, proofs, staff, verification, webapp
+from . import (
+    auth,
+    handover,
+    kinds,
+    licenses,
+    models,
+    partners,
+    proofs,
+    staff,
+    verification,
+    webapp,
+)
 from .auth import cli as auth_cli
 from .auth import tokens
 from .auth.wechat_views import push_bp
@@ -68,6 +79,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     _init_extensions(app)
+    kinds.init_app(
+        app,
+        (
+            kinds.PROPERTY_CERTIFICATE,
+            kinds.REGISTRATION_CERTIFICATE,
+            kinds.LICENSE_COPY,
+            kinds.HOUSING_PROOF,
+        ),
+    )
     init_request_hooks(app)
     init_input_rules(app)  # bounded <int:...> converter: before any route is added
     _register_blueprints(app)

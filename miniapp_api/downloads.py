@@ -35,9 +35,11 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, request
 
+from . import kinds
 from .database import db
 from .domain import audit
 from .errors import Problem
+from .models import WechatAccount
 from .rendering import get_fonts
 
 LINK_VERSION = 1
@@ -295,3 +297,63 @@ def file_response(
     if body is None:
         return Response(status=304, headers=headers)
     return Response(body, status=200, mimetype=FORMATS[fmt], headers=headers)
+
+
+def document_file(
+    kind: kinds.DocumentKind,
+    record: Any,
+    fmt: str,
+    *,
+    via: str = "header",
+    actor: tuple[str, int] | None = None,
+) -> Response:
+    """:func:`file_response` for one record of a printable document kind."""
+    return file_response(
+        kind=kind.name,
+        public_id=record.public_id,
+        fmt=fmt,
+        filename=kind.filename(record, fmt),
+        fallback_filename=kind.filename(record, fmt, ascii_only=True),
+        render=lambda: kind.render(record, fmt),
+        via=via,
+        actor=actor,
+    )
+
+
+def _refused_link(kind: str, public_id: str, account_id: int | None, reason: str) -> Problem:
+    audit.record(
+        "document.download",
+        object_type=kind,
+        object_id=public_id[:64],
+        actor_kind="citizen" if account_id is not None else "public",
+        actor_id=account_id,
+        result="refused",
+        reason=reason,
+        detail={"via": "link"},
+    )
+    db.session.commit()
+    return Problem(403, "download_link_invalid", "下载链接无效，请返回重新获取")
+
+
+def open_link(signed: str) -> Response:
+    """Serve a header-free link: check its signature and expiry, load the document through
+    its kind and check that it belongs to the account the link was made for."""
+    try:
+        link = read_link(signed)
+    except Problem as problem:
+        audit.record(
+            "document.download",
+            object_type="download_link",
+            result="refused",
+            reason=problem.code,
+            detail={"via": "link"},
+        )
+        db.session.commit()
+        raise
+    account = db.session.get(WechatAccount, link.account_id)
+    person_id = account.person_id if account is not None else None
+    kind = kinds.get(link.kind)
+    record = kind.load(link.public_id) if kind is not None and kind.printable else None
+    if kind is None or record is None or not kind.owned_by(record, person_id):
+        raise _refused_link(link.kind, link.public_id, link.account_id, "not_owner")
+    return document_file(kind, record, link.fmt, via="link", actor=("citizen", link.account_id))

@@ -9,14 +9,14 @@ from flask import Response, g
 from .. import downloads
 from ..auth.guards import BEARER, citizen_required
 from ..database import db
+from ..document_schemas import DocumentPurposeSchema, DownloadLinksSchema
 from ..domain import audit
 from ..domain.properties import current_rights, property_dict
 from ..domain.purposes import purposes_payload
 from ..extensions import limiter
+from ..kinds import LICENSE_COPY
 from . import bp, service
 from .schemas import (
-    DocumentPurposeSchema,
-    DownloadLinksSchema,
     ElectronicLicenseSchema,
     LicenseCopyRequestSchema,
     LicenseCopySchema,
@@ -153,15 +153,7 @@ def copy_links(license_id: int, copy_id: str) -> dict[str, Any]:
 
 def _copy_file(license_id: int, copy_id: str, fmt: str) -> Response:
     copy = service.get_copy(g.person, license_id, copy_id)
-    return downloads.file_response(
-        kind="license_copy",
-        public_id=copy.public_id,
-        fmt=fmt,
-        filename=service.copy_filename(copy, fmt),
-        fallback_filename=service.copy_filename(copy, fmt, ascii_only=True),
-        render=lambda: service.render_copy(copy, fmt),
-        via="header",
-    )
+    return downloads.document_file(LICENSE_COPY, copy, fmt)
 
 
 @bp.get(COPY_PATH + ".png")
@@ -178,4 +170,4 @@ def copy_pdf(license_id: int, copy_id: str) -> Response:
     return _copy_file(license_id, copy_id, "pdf")
 
 
-from . import files, viewers  # noqa: E402,F401  (header-free downloads; verification views)
+from . import files  # noqa: E402,F401  (header-free downloads)

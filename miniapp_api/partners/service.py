@@ -8,7 +8,6 @@ import re
 import secrets
 from typing import Any
 
-from flask import g
 from sqlalchemy import select
 
 from ..database import db
@@ -61,30 +60,32 @@ def authenticate(key: str | None) -> Partner:
         raise refused
     if not partner.active:
         raise refused
-    g.partner = partner
-    g.actor = ("partner", partner.id)
     return partner
 
 
-def verify_tokens(tokens: list[str]) -> list[dict[str, Any]]:
-    """One verification answer per token, each audited like a public check."""
-    results = []
-    for index, token in enumerate(tokens):
-        answer = verification.check_token(token)
-        verification.record_check(answer, "partner")
-        results.append({"index": index, **answer.to_json()})
-    db.session.commit()
-    return results
+def actor_of(partner: Partner) -> audit.Actor:
+    return ("partner", partner.id)
 
 
-def verify_numbers(items: list[dict[str, str]]) -> list[dict[str, Any]]:
-    results = []
-    for index, item in enumerate(items):
-        answer = verification.check_by_number(item["certificate_number"], item["print_serial"])
-        verification.record_check(answer, "partner-number")
-        results.append({"index": index, **answer.to_json()})
-    db.session.commit()
-    return results
+def verify_tokens(partner: Partner, tokens: list[str]) -> list[dict[str, Any]]:
+    """One verification answer per token, each audited like a public check (one connection
+    for the whole batch)."""
+    with verification.check_connection() as conn:
+        answers = [verification.check_token(token) for token in tokens]
+        for answer in answers:
+            verification.record_check(conn, answer, "partner", actor_of(partner))
+    return [{"index": index, **answer.to_json()} for index, answer in enumerate(answers)]
+
+
+def verify_numbers(partner: Partner, items: list[dict[str, str]]) -> list[dict[str, Any]]:
+    with verification.check_connection() as conn:
+        answers = [
+            verification.check_by_number(item["certificate_number"], item["print_serial"])
+            for item in items
+        ]
+        for answer in answers:
+            verification.record_check(conn, answer, "partner-number", actor_of(partner))
+    return [{"index": index, **answer.to_json()} for index, answer in enumerate(answers)]
 
 
 def _own_project(partner: Partner, project_id: int) -> HousingProject:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..document_schemas import DocumentFilesSchema, PurposeField
 from ..inputs import InputSchema
-from ..licenses.schemas import DownloadLinksSchema, PurposeField
 
 
 class HousingProofRequestSchema(InputSchema):
@@ -39,7 +39,7 @@ class ProofUnitSchema(Schema):
     holders = fields.List(fields.String(), metadata={"description": "权利人"})
 
 
-class HousingProofSchema(Schema):
+class HousingProofSchema(DocumentFilesSchema):
     id = fields.String(metadata={"description": "房屋证明 id（随机，用于路径）"})
     serial = fields.String(metadata={"description": "证明编号"})
     scope = fields.String()
@@ -56,6 +56,3 @@ class HousingProofSchema(Schema):
     members = fields.List(fields.Nested(FamilyMemberSchema), metadata={"description": "家庭成员"})
     units = fields.List(fields.Nested(ProofUnitSchema), metadata={"description": "名下不动产"})
     verification_url = fields.String(allow_none=True, metadata={"description": "核验链接"})
-    png_url = fields.String(metadata={"description": "PNG（需登录头）"})
-    pdf_url = fields.String(metadata={"description": "PDF（需登录头）"})
-    download_links = fields.Nested(DownloadLinksSchema, allow_none=True)

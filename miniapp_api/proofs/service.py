@@ -13,13 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from ..clock import china_today
+from ..clock import china_today, utcnow_seconds
 from ..database import db
 from ..domain import audit
-from ..domain import documents as signed_documents
-from ..domain.masking import mask_name
+from ..domain.numbering import new_public_id, new_serial
 from ..domain.properties import (
     current_rights,
     family_of,
@@ -29,18 +27,14 @@ from ..domain.properties import (
 )
 from ..domain.purposes import is_common, proof_valid_days
 from ..errors import Problem
-from ..labels import CO_OWNERSHIP_LABELS, PROOF_SCOPE_LABELS
-from ..licenses import rendering_glue
-from ..licenses.service import new_public_id, new_serial
-from ..models import HousingProof, IssuedDocument, Person
+from ..kinds import HOUSING_PROOF
+from ..kinds.housing_proof import result_text
+from ..labels import CO_OWNERSHIP_LABELS, PROOF_RESULT_LABELS, PROOF_SCOPE_LABELS, proof_result
+from ..models import HousingProof, Person
 
 SCOPES = ("personal", "family")
 NOT_FOUND = "未找到该房屋证明"
 NO_CERTIFICATE = "尚未发证"
-
-
-def _now(now: datetime | None = None) -> datetime:
-    return (now or datetime.now(UTC)).replace(microsecond=0)
 
 
 def snapshot(person: Person, scope: str, at: datetime) -> dict[str, Any]:
@@ -78,7 +72,7 @@ def issue_proof(
     """Query the register, store the snapshot, sign it (commits)."""
     if scope not in SCOPES:
         raise Problem(422, "validation_failed", "查询范围只能是个人或家庭")
-    at = _now(now)
+    at = utcnow_seconds(now)
     result = snapshot(person, scope, at)
     proof = HousingProof(
         public_id=new_public_id(),
@@ -93,16 +87,9 @@ def issue_proof(
         valid_until=at + timedelta(days=proof_valid_days(purpose)),
     )
     proof.person = person
-    rendering_glue.check_printable(rendering_glue.proof_document(proof, "HTTPS://X/V/" + "A" * 80))
-    db.session.add(proof)
-    db.session.flush()
-    signed_documents.issue_document(
-        "housing_proof", proof=proof, expires_at=proof.valid_until, now=at
-    )
-    audit.record(
-        "housing_proof.issue",
-        object_type="housing_proof",
-        object_id=proof.public_id,
+    HOUSING_PROOF.issue(
+        proof,
+        now=at,
         detail={
             "scope": scope,
             "has_property": proof.has_property,
@@ -149,25 +136,6 @@ def get_proof(person: Person, public_id: str) -> HousingProof:
     return proof
 
 
-def proof_by_public_id(public_id: str) -> HousingProof | None:
-    return db.session.execute(
-        select(HousingProof)
-        .options(joinedload(HousingProof.person))
-        .where(HousingProof.public_id == public_id)
-    ).scalar_one_or_none()
-
-
-def document_of(proof: HousingProof) -> IssuedDocument:
-    doc = signed_documents.latest_document(proof=proof)
-    if doc is None:  # every housing proof is issued with its token in the same transaction
-        raise RuntimeError(f"housing proof {proof.id} has no signed document")
-    return doc
-
-
-def verification_url(proof: HousingProof) -> str:
-    return signed_documents.document_url(document_of(proof))
-
-
 def proof_dict(proof: HousingProof, *, links: dict[str, Any] | None = None) -> dict[str, Any]:
     result = proof.result or {}
     base = f"/api/v1/me/housing-proofs/{proof.public_id}"
@@ -182,76 +150,13 @@ def proof_dict(proof: HousingProof, *, links: dict[str, Any] | None = None) -> d
         "valid_until": proof.valid_until,
         "expired": datetime.now(UTC) >= proof.valid_until,
         "has_property": proof.has_property,
-        "result_label": "有房" if proof.has_property else "无房",
+        "result_label": PROOF_RESULT_LABELS[proof_result(proof.has_property)],
         "result_text": result_text(proof),
         "applicant": result.get("applicant"),
         "members": result.get("members", []),
         "units": result.get("units", []),
-        "verification_url": verification_url(proof),
+        "verification_url": HOUSING_PROOF.verification_url(proof),
         "png_url": base + ".png",
         "pdf_url": base + ".pdf",
         "download_links": links,
-    }
-
-
-def result_text(proof: HousingProof) -> str:
-    units = (proof.result or {}).get("units", [])
-    if units:
-        return f"有房：在本登记机构登记的不动产共{len(units)}处"
-    return "无房：在本登记机构未查询到不动产登记记录"
-
-
-def render_proof(proof: HousingProof, fmt: str) -> bytes:
-    url = signed_documents.qr_text(verification_url(proof))
-    return rendering_glue.render(rendering_glue.proof_document(proof, url), fmt)
-
-
-def proof_filename(proof: HousingProof, fmt: str, *, ascii_only: bool = False) -> str:
-    if ascii_only:
-        return f"housing-proof-{proof.serial}.{fmt}"
-    return f"房屋证明_{proof.serial}.{fmt}"
-
-
-# --- the public, masked view for /v/{TOKEN} (verification) -----------------------------------
-def masked_view_for_proof(proof: HousingProof, now: datetime | None = None) -> dict[str, Any]:
-    """What a third party scanning the proof's QR may see: validity, purpose, result, masked
-    names (applicant, family, holders) and the units as issued (location, area, use, number).
-    """
-    now = now or datetime.now(UTC)
-    result = proof.result or {}
-    expired = now >= proof.valid_until
-    applicant = result.get("applicant", {})
-    return {
-        "kind": "housing_proof",
-        "kind_label": "房屋证明",
-        "serial": proof.serial,
-        "valid": not expired,
-        "status": "expired" if expired else "valid",
-        "status_label": "已过有效期" if expired else "在有效期内",
-        "purpose": proof.purpose,
-        "scope": proof.scope,
-        "scope_label": PROOF_SCOPE_LABELS[proof.scope],
-        "queried_at": proof.queried_at,
-        "issued_at": proof.issued_at,
-        "valid_until": proof.valid_until,
-        "result": "has_property" if proof.has_property else "no_property",
-        "result_label": "有房" if proof.has_property else "无房",
-        "result_text": result_text(proof),
-        "applicant": mask_name(applicant.get("name", "")),
-        "applicant_id_masked": applicant.get("id_masked"),
-        "members": [
-            {"relation": m["relation"], "name": mask_name(m["name"])}
-            for m in result.get("members", [])
-        ],
-        "units": [
-            {
-                "location": u["location"],
-                "area_m2": u["area_m2"],
-                "use": u["use"],
-                "certificate_number": u["certificate_number"],
-                "holders": [mask_name(name) for name in u.get("holders", [])],
-            }
-            for u in result.get("units", [])
-        ],
-        "as_of": now,
     }

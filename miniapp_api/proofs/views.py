@@ -9,10 +9,12 @@ from flask import Response, g
 from .. import downloads
 from ..auth.guards import BEARER, citizen_required
 from ..database import db
+from ..document_schemas import DownloadLinksSchema
 from ..domain import audit
 from ..extensions import limiter
+from ..kinds import HOUSING_PROOF
 from . import bp, service
-from .schemas import DownloadLinksSchema, HousingProofRequestSchema, HousingProofSchema
+from .schemas import HousingProofRequestSchema, HousingProofSchema
 
 PROOF_PATH = "/me/housing-proofs/<string:proof_id>"
 
@@ -85,15 +87,7 @@ def proof_links(proof_id: str) -> dict[str, Any]:
 
 def _proof_file(proof_id: str, fmt: str) -> Response:
     proof = service.get_proof(g.person, proof_id)
-    return downloads.file_response(
-        kind="housing_proof",
-        public_id=proof.public_id,
-        fmt=fmt,
-        filename=service.proof_filename(proof, fmt),
-        fallback_filename=service.proof_filename(proof, fmt, ascii_only=True),
-        render=lambda: service.render_proof(proof, fmt),
-        via="header",
-    )
+    return downloads.document_file(HOUSING_PROOF, proof, fmt)
 
 
 @bp.get(PROOF_PATH + ".png")
