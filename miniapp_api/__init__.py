@@ -24,6 +24,7 @@ from . import (
     partners,
     proofs,
     staff,
+    unit_of_work,
     verification,
     webapp,
 )
@@ -89,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ),
     )
     init_request_hooks(app)
+    unit_of_work.init_app(app)  # after the request hooks: commits before the access log line
     init_input_rules(app)  # bounded <int:...> converter: before any route is added
     _register_blueprints(app)
     register_error_handlers(app)

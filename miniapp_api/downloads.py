@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, request
 
-from . import kinds
+from . import kinds, unit_of_work
 from .database import db
 from .domain import audit
 from .errors import Problem
@@ -154,6 +154,12 @@ def links_for(kind: str, public_id: str, account_id: int) -> dict[str, Any]:
     links["expires_at"] = expires
     links["ttl_seconds"] = link_ttl()
     return links
+
+
+def issue_links(kind: str, public_id: str, account_id: int) -> dict[str, Any]:
+    """:func:`links_for`, audited as ``download_link.issue``."""
+    audit.record("download_link.issue", object_type=kind, object_id=public_id)
+    return links_for(kind, public_id, account_id)
 
 
 # --- renderer version, ETag, cache -----------------------------------------------------------
@@ -285,7 +291,7 @@ def file_response(
         result="ok",
         detail={"format": fmt, "via": via, "cache": cache_state},
     )
-    db.session.commit()
+    unit_of_work.done()
     headers = {
         "ETag": f'"{etag}"',
         # Private and revalidated each time: every open is authorised and audited, and a
@@ -321,18 +327,15 @@ def document_file(
 
 
 def _refused_link(kind: str, public_id: str, account_id: int | None, reason: str) -> Problem:
-    audit.record(
+    return audit.refuse(
+        Problem(403, "download_link_invalid", "下载链接无效，请返回重新获取"),
         "document.download",
         object_type=kind,
         object_id=public_id[:64],
-        actor_kind="citizen" if account_id is not None else "public",
-        actor_id=account_id,
-        result="refused",
+        actor=("citizen", account_id) if account_id is not None else audit.PUBLIC,
         reason=reason,
         detail={"via": "link"},
     )
-    db.session.commit()
-    return Problem(403, "download_link_invalid", "下载链接无效，请返回重新获取")
 
 
 def open_link(signed: str) -> Response:
@@ -341,15 +344,13 @@ def open_link(signed: str) -> Response:
     try:
         link = read_link(signed)
     except Problem as problem:
-        audit.record(
+        raise audit.refuse(
+            problem,
             "document.download",
             object_type="download_link",
-            result="refused",
             reason=problem.code,
             detail={"via": "link"},
-        )
-        db.session.commit()
-        raise
+        ) from None
     account = db.session.get(WechatAccount, link.account_id)
     person_id = account.person_id if account is not None else None
     kind = kinds.get(link.kind)

@@ -14,8 +14,10 @@ from flask import g, has_request_context
 from sqlalchemy import bindparam, insert
 from sqlalchemy.engine import Connection
 
+from .. import unit_of_work
 from ..clock import utcnow
 from ..database import db
+from ..errors import Problem
 from ..models import AuditEvent
 from ..netutil import client_hash
 from .rawsql import RawStatement
@@ -66,6 +68,14 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def refuse(problem: Problem, action: str, *, result: str = "refused", **fields: Any) -> Problem:
+    """Audit a refused action and hand back the problem to raise. The request edge keeps what
+    this request recorded (the refusal among it) although it answers with the problem."""
+    record(action, result=result, **fields)
+    unit_of_work.keep_on_problem()
+    return problem
 
 
 _CHECK_COLUMNS = (

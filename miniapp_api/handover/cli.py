@@ -10,7 +10,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from .notifications import DeliveryPolicy, drain, run_loop
+from ..outbox import DeliveryPolicy, drain, run_loop
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .. import unit_of_work
 from ..clock import utcnow_seconds
 from ..database import db
 from ..domain import audit
@@ -18,14 +19,17 @@ from ..domain.numbering import new_public_id, new_serial
 from ..domain.properties import (
     active_encumbrances,
     certificate_dict,
+    current_rights,
     encumbrance_dict,
     encumbrance_note,
     holders_list,
     license_of,
     licenses_of,
+    property_dict,
     unit_dict,
 )
 from ..domain.purposes import is_common
+from ..downloads import links_for
 from ..errors import Problem
 from ..kinds import LICENSE_COPY, printing
 from ..kinds.license_copy import copy_query
@@ -78,6 +82,15 @@ def license_dict(lic: ElectronicLicense, person_id: int) -> dict[str, Any]:
     }
 
 
+def my_properties(person: Person) -> list[dict[str, Any]]:
+    """The person's current rights (alone or shared), as listed in the app."""
+    rights = current_rights([person.id])
+    audit.record(
+        "properties.list", object_type="person", object_id=person.id, detail={"count": len(rights)}
+    )
+    return [property_dict(right, person.id) for right in rights]
+
+
 def list_licenses(person: Person) -> list[dict[str, Any]]:
     licenses = licenses_of(person.id)
     audit.record(
@@ -93,12 +106,10 @@ def get_license(person: Person, license_pk: int) -> ElectronicLicense:
     """The person's e-license; 404 when it does not exist or is someone else's."""
     lic = license_of(person.id, license_pk)
     if lic is None:
-        audit.record(
-            "license.view", object_type="electronic_license", object_id=license_pk,
-            result="not_found",
+        raise audit.refuse(
+            Problem(404, "not_found", NOT_FOUND), "license.view", result="not_found",
+            object_type="electronic_license", object_id=license_pk,
         )  # fmt: skip
-        db.session.commit()
-        raise Problem(404, "not_found", NOT_FOUND)
     return lic
 
 
@@ -125,15 +136,13 @@ def make_copy(
     lic = get_license(person, license_pk)
     refusal = copy_refusal(lic)
     if refusal is not None:
-        audit.record(
+        raise audit.refuse(
+            Problem(409, refusal[0], refusal[1], certificate_status=lic.certificate.status),
             "license_copy.issue",
             object_type="electronic_license",
             object_id=lic.id,
-            result="refused",
             reason=refusal[0],
         )
-        db.session.commit()
-        raise Problem(409, refusal[0], refusal[1], certificate_status=lic.certificate.status)
     made_at = utcnow_seconds(now)
     unit = lic.certificate.right.unit
     copy = LicenseCopy(
@@ -151,7 +160,7 @@ def make_copy(
     copy.person = person
     detail = {"license": lic.id, "valid_days": valid_days, "common_purpose": is_common(purpose)}
     LICENSE_COPY.issue(copy, now=made_at, detail=detail)
-    db.session.commit()
+    unit_of_work.done()
     return copy
 
 
@@ -165,12 +174,16 @@ def get_copy(person: Person, license_pk: int, public_id: str) -> LicenseCopy:
         )
     ).scalar_one_or_none()
     if copy is None:
-        audit.record(
-            "license_copy.view", object_type="license_copy", object_id=public_id[:64],
-            result="not_found",
+        raise audit.refuse(
+            Problem(404, "not_found", COPY_NOT_FOUND), "license_copy.view", result="not_found",
+            object_type="license_copy", object_id=public_id[:64],
         )  # fmt: skip
-        db.session.commit()
-        raise Problem(404, "not_found", COPY_NOT_FOUND)
+    return copy
+
+
+def view_copy(person: Person, license_pk: int, public_id: str) -> LicenseCopy:
+    copy = get_copy(person, license_pk, public_id)
+    audit.record("license_copy.view", object_type="license_copy", object_id=copy.public_id)
     return copy
 
 
@@ -192,7 +205,9 @@ def list_copies(person: Person, license_pk: int) -> list[LicenseCopy]:
     return copies
 
 
-def copy_dict(copy: LicenseCopy, *, links: dict[str, Any] | None = None) -> dict[str, Any]:
+def copy_dict(copy: LicenseCopy, *, account_id: int | None = None) -> dict[str, Any]:
+    """The copy as answered to its maker (with header-free links for ``account_id``)."""
+    links = links_for(LICENSE_COPY.name, copy.public_id, account_id) if account_id else None
     base = f"/api/v1/me/licenses/{copy.license_id}/copies/{copy.public_id}"
     return {
         "id": copy.public_id,

@@ -8,10 +8,7 @@ from flask import Response, g
 
 from .. import downloads
 from ..auth.guards import BEARER, citizen_required
-from ..database import db
 from ..document_schemas import DocumentPurposeSchema, DownloadLinksSchema
-from ..domain import audit
-from ..domain.properties import current_rights, property_dict
 from ..domain.purposes import purposes_payload
 from ..extensions import limiter
 from ..kinds import LICENSE_COPY
@@ -36,13 +33,7 @@ COPY_PATH = "/me/licenses/<int:license_id>/copies/<string:copy_id>"
     security=BEARER,
 )
 def my_properties() -> list[dict[str, Any]]:
-    person = g.person
-    rights = current_rights([person.id])
-    audit.record(
-        "properties.list", object_type="person", object_id=person.id, detail={"count": len(rights)}
-    )
-    db.session.commit()
-    return [property_dict(right, person.id) for right in rights]
+    return service.my_properties(g.person)
 
 
 @bp.get("/purposes")
@@ -65,9 +56,7 @@ def purposes() -> list[dict[str, Any]]:
     security=BEARER,
 )
 def list_licenses() -> list[dict[str, Any]]:
-    licenses = service.list_licenses(g.person)
-    db.session.commit()
-    return licenses
+    return service.list_licenses(g.person)
 
 
 @bp.get("/me/licenses/<int:license_id>")
@@ -76,9 +65,7 @@ def list_licenses() -> list[dict[str, Any]]:
 @bp.alt_response(404, description="不存在或不属于本人")
 @bp.doc(summary="电子证照详情", security=BEARER)
 def get_license(license_id: int) -> dict[str, Any]:
-    data = service.view_license(g.person, license_id)
-    db.session.commit()
-    return data
+    return service.view_license(g.person, license_id)
 
 
 @bp.get("/me/licenses/<int:license_id>/copies")
@@ -88,12 +75,7 @@ def get_license(license_id: int) -> dict[str, Any]:
 @bp.doc(summary="我制作的加注件", security=BEARER)
 def list_copies(license_id: int) -> list[dict[str, Any]]:
     copies = service.list_copies(g.person, license_id)
-    db.session.commit()
-    account = g.account.id
-    return [
-        service.copy_dict(c, links=downloads.links_for("license_copy", c.public_id, account))
-        for c in copies
-    ]
+    return [service.copy_dict(c, account_id=g.account.id) for c in copies]
 
 
 @bp.post("/me/licenses/<int:license_id>/copies")
@@ -113,8 +95,7 @@ def list_copies(license_id: int) -> list[dict[str, Any]]:
 )
 def make_copy(data: dict[str, Any], license_id: int) -> dict[str, Any]:
     copy = service.make_copy(g.person, license_id, data["purpose"], data["valid_days"])
-    links = downloads.links_for("license_copy", copy.public_id, g.account.id)
-    return service.copy_dict(copy, links=links)
+    return service.copy_dict(copy, account_id=g.account.id)
 
 
 @bp.get(COPY_PATH)
@@ -123,11 +104,8 @@ def make_copy(data: dict[str, Any], license_id: int) -> dict[str, Any]:
 @bp.alt_response(404, description="不存在或不属于本人")
 @bp.doc(summary="加注件详情（含短时下载链接）", security=BEARER)
 def get_copy(license_id: int, copy_id: str) -> dict[str, Any]:
-    copy = service.get_copy(g.person, license_id, copy_id)
-    audit.record("license_copy.view", object_type="license_copy", object_id=copy.public_id)
-    db.session.commit()
-    links = downloads.links_for("license_copy", copy.public_id, g.account.id)
-    return service.copy_dict(copy, links=links)
+    copy = service.view_copy(g.person, license_id, copy_id)
+    return service.copy_dict(copy, account_id=g.account.id)
 
 
 @bp.post(COPY_PATH + "/download-links")
@@ -142,13 +120,7 @@ def get_copy(license_id: int, copy_id: str) -> dict[str, Any]:
 )
 def copy_links(license_id: int, copy_id: str) -> dict[str, Any]:
     copy = service.get_copy(g.person, license_id, copy_id)
-    audit.record(
-        "download_link.issue",
-        object_type="license_copy",
-        object_id=copy.public_id,
-    )
-    db.session.commit()
-    return downloads.links_for("license_copy", copy.public_id, g.account.id)
+    return downloads.issue_links(LICENSE_COPY.name, copy.public_id, g.account.id)
 
 
 def _copy_file(license_id: int, copy_id: str, fmt: str) -> Response:

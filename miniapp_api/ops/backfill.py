@@ -18,14 +18,9 @@ from sqlalchemy import insert, select
 import verify
 
 from ..database import db
-from ..domain.documents import (
-    KIND_CODES,
-    FixedSigner,
-    certificate_document_kind,
-    certificate_fields,
-    epoch_seconds,
-    keystore,
-)
+from ..domain.canonical import certificate_fields, epoch_seconds
+from ..domain.documents import KIND_CODES, certificate_document_kind
+from ..domain.keys import FixedSigner, keystore
 from ..models import Certificate, IssuedDocument, PropertyRight, RealEstateUnit, RightHolder
 
 

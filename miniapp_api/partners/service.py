@@ -10,11 +10,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import unit_of_work
 from ..database import db
 from ..domain import audit
 from ..domain.masking import mask_contract_number
 from ..errors import Problem
-from ..handover import service as handover
+from ..handover import cases as handover_cases
+from ..handover import read_models as handover_read_models
 from ..models import PARTNER_KINDS, HousingProject, Partner
 from ..verification import service as verification
 
@@ -42,7 +44,7 @@ def create_partner(name: str, kind: str, organisation: str | None = None) -> tup
     audit.record(
         "partner.create", actor_kind="system", object_type="partner", detail={"kind": kind}
     )
-    db.session.commit()
+    unit_of_work.done()
     return partner, key
 
 
@@ -99,20 +101,22 @@ def _own_project(partner: Partner, project_id: int) -> HousingProject:
 def own_projects(partner: Partner) -> list[dict[str, Any]]:
     if partner.kind != "developer":
         raise Problem(403, "forbidden", "仅开发企业可查看本企业项目的交房即交证进度")
-    projects = [p for p in handover.list_projects() if p["developer"] == partner.organisation]
+    projects = [
+        p for p in handover_read_models.list_projects() if p["developer"] == partner.organisation
+    ]
     audit.record(
         "partner.handover.projects",
         object_type="housing_project",
         detail={"returned": len(projects)},
     )
-    db.session.commit()
+    unit_of_work.done()
     return projects
 
 
 def project_cases(partner: Partner, project_id: int, page: int, per_page: int) -> dict[str, Any]:
     """Per-unit progress of one of the partner's own projects; buyers masked."""
     _own_project(partner, project_id)
-    listing = handover.list_cases(
+    listing = handover_cases.list_cases(
         project_id=project_id, stage=None, contract_number=None, page=page, per_page=per_page
     )
     listing["items"] = [

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import unit_of_work
 from ..clock import china_today, utcnow_seconds
 from ..database import db
 from ..domain import audit
@@ -26,6 +27,7 @@ from ..domain.properties import (
     sorted_holders,
 )
 from ..domain.purposes import is_common, proof_valid_days
+from ..downloads import links_for
 from ..errors import Problem
 from ..kinds import HOUSING_PROOF
 from ..kinds.housing_proof import result_text
@@ -98,7 +100,7 @@ def issue_proof(
             "common_purpose": is_common(purpose),
         },
     )
-    db.session.commit()
+    unit_of_work.done()
     return proof
 
 
@@ -127,16 +129,22 @@ def get_proof(person: Person, public_id: str) -> HousingProof:
         )
     ).scalar_one_or_none()
     if proof is None:
-        audit.record(
-            "housing_proof.view", object_type="housing_proof", object_id=public_id[:64],
-            result="not_found",
+        raise audit.refuse(
+            Problem(404, "not_found", NOT_FOUND), "housing_proof.view", result="not_found",
+            object_type="housing_proof", object_id=public_id[:64],
         )  # fmt: skip
-        db.session.commit()
-        raise Problem(404, "not_found", NOT_FOUND)
     return proof
 
 
-def proof_dict(proof: HousingProof, *, links: dict[str, Any] | None = None) -> dict[str, Any]:
+def view_proof(person: Person, public_id: str) -> HousingProof:
+    proof = get_proof(person, public_id)
+    audit.record("housing_proof.view", object_type="housing_proof", object_id=proof.public_id)
+    return proof
+
+
+def proof_dict(proof: HousingProof, *, account_id: int | None = None) -> dict[str, Any]:
+    """The proof as answered to its applicant (with header-free links for ``account_id``)."""
+    links = links_for(HOUSING_PROOF.name, proof.public_id, account_id) if account_id else None
     result = proof.result or {}
     base = f"/api/v1/me/housing-proofs/{proof.public_id}"
     return {

@@ -8,9 +8,7 @@ from flask import Response, g
 
 from .. import downloads
 from ..auth.guards import BEARER, citizen_required
-from ..database import db
 from ..document_schemas import DownloadLinksSchema
-from ..domain import audit
 from ..extensions import limiter
 from ..kinds import HOUSING_PROOF
 from . import bp, service
@@ -34,8 +32,7 @@ PROOF_PATH = "/me/housing-proofs/<string:proof_id>"
 )
 def issue_proof(data: dict[str, Any]) -> dict[str, Any]:
     proof = service.issue_proof(g.person, data["scope"], data["purpose"])
-    links = downloads.links_for("housing_proof", proof.public_id, g.account.id)
-    return service.proof_dict(proof, links=links)
+    return service.proof_dict(proof, account_id=g.account.id)
 
 
 @bp.get("/me/housing-proofs")
@@ -48,12 +45,7 @@ def issue_proof(data: dict[str, Any]) -> dict[str, Any]:
 )
 def list_proofs() -> list[dict[str, Any]]:
     proofs = service.list_proofs(g.person)
-    db.session.commit()
-    account = g.account.id
-    return [
-        service.proof_dict(p, links=downloads.links_for("housing_proof", p.public_id, account))
-        for p in proofs
-    ]
+    return [service.proof_dict(p, account_id=g.account.id) for p in proofs]
 
 
 @bp.get(PROOF_PATH)
@@ -62,11 +54,8 @@ def list_proofs() -> list[dict[str, Any]]:
 @bp.alt_response(404, description="不存在或不属于本人")
 @bp.doc(summary="房屋证明详情（含短时下载链接）", security=BEARER)
 def get_proof(proof_id: str) -> dict[str, Any]:
-    proof = service.get_proof(g.person, proof_id)
-    audit.record("housing_proof.view", object_type="housing_proof", object_id=proof.public_id)
-    db.session.commit()
-    links = downloads.links_for("housing_proof", proof.public_id, g.account.id)
-    return service.proof_dict(proof, links=links)
+    proof = service.view_proof(g.person, proof_id)
+    return service.proof_dict(proof, account_id=g.account.id)
 
 
 @bp.post(PROOF_PATH + "/download-links")
@@ -80,9 +69,7 @@ def get_proof(proof_id: str) -> dict[str, Any]:
 )
 def proof_links(proof_id: str) -> dict[str, Any]:
     proof = service.get_proof(g.person, proof_id)
-    audit.record("download_link.issue", object_type="housing_proof", object_id=proof.public_id)
-    db.session.commit()
-    return downloads.links_for("housing_proof", proof.public_id, g.account.id)
+    return downloads.issue_links(HOUSING_PROOF.name, proof.public_id, g.account.id)
 
 
 def _proof_file(proof_id: str, fmt: str) -> Response:
