@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from . import unit_of_work
 from .database import db
@@ -357,8 +357,6 @@ def outbox_view(row: NotificationOutbox) -> dict[str, object]:
 
 
 def list_outbox(state: str, page: int, per_page: int) -> dict[str, object]:
-    from sqlalchemy import func
-
     unknown = NotificationOutbox.last_error.startswith(UNKNOWN_PREFIX)
     conditions: list[object]
     if state == "sent":

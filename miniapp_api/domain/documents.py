@@ -19,6 +19,7 @@ and its signed document in one go.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -171,8 +172,6 @@ def document_url(doc: IssuedDocument | str) -> str:
 def qr_text(url: str) -> str:
     """What goes into the QR: the URL upper-cased when that is safe (QR alphanumeric mode,
     a smaller code); scheme and host are case-insensitive and ``/V/`` is served."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     path = parts.path
     if path.startswith("/v/") and path.count("/") == 2 and not parts.query and not parts.fragment:

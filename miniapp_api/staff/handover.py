@@ -50,14 +50,7 @@ def advance_case(body: dict[str, Any], case_id: int) -> dict[str, Any]:
     Units cannot reach 转移登记受理 or later before the project's 房屋所有权首次登记, nor while
     an open blocker stops that stage (409 project_not_ready / case_blocked).
     """
-    return service.advance_case(
-        case_id,
-        stage=body["stage"],
-        version=body["version"],
-        note=body.get("note"),
-        reason=body.get("reason"),
-        staff=g.staff,
-    )
+    return service.advance_case(case_id, staff=g.staff, **body)  # stage, version, note, reason
 
 
 @bp.post("/handover/cases/advance")
