@@ -15,6 +15,8 @@ from apispec import BasePlugin
 from flask import Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
+from .database import db
+
 log = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -262,8 +264,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(sa_exc.TimeoutError)  # no pooled connection became free in time
     def handle_database_down(exc: Exception) -> Response:
         log.warning("database unavailable", extra={"error_type": type(exc).__name__})
-        from .extensions import db
-
         with suppress(Exception):
             db.session.rollback()
         return answer(dependency_unavailable("database"))
@@ -271,7 +271,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        from .extensions import db
-
         db.session.rollback()
         return problem_response(Problem(500))

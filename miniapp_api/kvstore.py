@@ -20,6 +20,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .database import db
+from .models.system import KeyValueEntry
+
 log = logging.getLogger(__name__)
 
 
@@ -76,14 +79,10 @@ class KeyValueStore:
     # database helpers -------------------------------------------------------------------
     @staticmethod
     def _table() -> Any:
-        from .models.system import KeyValueEntry
-
         return KeyValueEntry.__table__
 
     @staticmethod
     def _engine() -> Any:
-        from .extensions import db
-
         return db.engine
 
     # public API -------------------------------------------------------------------------

@@ -13,7 +13,20 @@ import html
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, redirect, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    json,
+    redirect,
+    request,
+    send_from_directory,
+)
+
+from .domain.purposes import purposes_payload
+from .domain.stages import STAGE_LABELS
+from .labels import web_words
 
 APP_DIR = Path(__file__).resolve().parent.parent / "static" / "app"
 PAGE_RE = re.compile(r"^[a-z][a-z0-9-]{0,40}$")
@@ -77,6 +90,15 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/app/<name>.html")
 def page(name: str):  # type: ignore[no-untyped-def]
     return render_page(name)
+
+
+@bp.get("/app/js/words.js")
+def words():  # type: ignore[no-untyped-def]
+    """The server's labels and purposes for the app (`window.BDC_WORDS`, see labels.py)."""
+    body = json.dumps(web_words(purposes_payload(), STAGE_LABELS), ensure_ascii=False)
+    response = Response(f"window.BDC_WORDS = {body};\n", mimetype="text/javascript")
+    response.headers["Cache-Control"] = SHORT_CACHE
+    return response
 
 
 @bp.get("/app/<any(css, js, img):folder>/<path:filename>")

@@ -445,7 +445,7 @@ def test_a_check_on_a_broken_pooled_connection_is_retried_once(app, samples, mon
 
 
 def test_raw_hot_path_query_returns_what_sqlalchemy_returns(app):
-    from miniapp_api.verification import service
+    from miniapp_api.kinds import certificate as service  # the certificate kind's view SQL
 
     ids = db.session.execute(select(IssuedDocument.document_id).limit(40)).scalars().all()
     conn = db.session.connection()

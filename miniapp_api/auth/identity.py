@@ -26,11 +26,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import unit_of_work
+from ..database import db
 from ..domain import audit, pii
 from ..domain.masking import mask_id_number
 from ..domain.validators import birth_date_of, gender_of, normalize_id_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import Person, WechatAccount, utcnow
 from .service import normalize_name, profile
 
@@ -88,9 +89,9 @@ def provider() -> IdentityProvider:
 
 
 def _refuse(account: WechatAccount, result: str, problem: Problem) -> Problem:
-    audit.record("identity.bind", result=result, object_type="wechat_account", object_id=account.id)
-    db.session.commit()
-    return problem
+    return audit.refuse(
+        problem, "identity.bind", result=result, object_type="wechat_account", object_id=account.id
+    )
 
 
 def _person_for(check: IdentityCheck, name: str, id_number: str) -> Person:
@@ -149,7 +150,7 @@ def bind_identity(account: WechatAccount, name: str, id_number: str) -> dict[str
     if other is not None:
         db.session.rollback()
         raise _refuse(account, "conflict", conflict)
-    account.person_id = person.id
+    account.person = person
     account.bound_at = utcnow()
     audit.record(
         "identity.bind",
@@ -158,7 +159,7 @@ def bind_identity(account: WechatAccount, name: str, id_number: str) -> dict[str
         detail={"person_id": person.id},
     )
     try:
-        db.session.commit()
+        unit_of_work.done()
     except IntegrityError:  # a concurrent binding of the same person won the race
         db.session.rollback()
         raise _refuse(account, "conflict", conflict) from None

@@ -19,17 +19,19 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from miniapp_api import create_app
+    from miniapp_api.database import db
     from miniapp_api.demo.info import wechat_users
     from miniapp_api.demo.seed import seed_demo
     from miniapp_api.dev.fake_wechat import FakeWeChat
+    from miniapp_api.ops.backfill import issue_missing_certificate_documents
 
     app = create_app()
     with app.app_context():
         upgrade()
         result = seed_demo()
         print("demo data:", "already present" if not result.get("created") else result)
-        for hook in STARTUP_HOOKS:
-            hook(app)
+        if issue_missing_certificate_documents():  # a database seeded before tokens existed
+            db.session.commit()
     from miniapp_api.rendering import warm_up
 
     warm_up(app.config["REGISTRY_NAME"])  # first document download is then fast
@@ -47,10 +49,6 @@ def main() -> None:
         app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
     finally:
         fake.stop()
-
-
-# Features that need start-up work in demo mode (e.g. signing keys) append callables here.
-STARTUP_HOOKS: list = []
 
 
 if __name__ == "__main__":

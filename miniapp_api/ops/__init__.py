@@ -6,8 +6,11 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from ..database import db
+from ..domain.rawsql import scalar
 from ..errors import Problem
-from ..extensions import db, kv
+from ..extensions import kv
+from ..verification.service import check_engine
 
 bp = Blueprint("ops", __name__)
 
@@ -17,9 +20,6 @@ RETRY_AFTER = "5"
 def _database_answers() -> bool:
     """The connection public verification uses (its own pool, raw cursor; a connection
     that died since it was pooled is replaced once, as a check does), then the ORM's."""
-    from ..verification.rawsql import scalar
-    from ..verification.service import check_engine
-
     for attempt in (1, 2):
         try:
             with check_engine().connect() as conn:

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from ..models import PARTNER_KINDS
+from .service import create_partner
 
 
 def register(app: Flask) -> None:
@@ -15,8 +16,6 @@ def register(app: Flask) -> None:
     @click.option("--organisation", default=None, help="Developer name on its projects.")
     def create_partner_command(name: str, kind: str, organisation: str | None) -> None:
         """Create a partner and print its API key (shown once; only a hash is stored)."""
-        from .service import create_partner
-
         try:
             _partner, key = create_partner(name, kind, organisation)
         except ValueError as exc:

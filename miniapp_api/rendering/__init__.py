@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from . import pdf as _pdf
 from . import png as _png
+from . import samples
 from .components import watermark_text
 from .documents import layout_license, layout_proof
 from .fonts import FontFace, FontNotFound, FontSet, get_fonts, missing_glyphs, reset_font_cache
@@ -117,8 +118,6 @@ def warm_up(registry_name: str | None = None) -> None:
     usual sizes).  Takes about a second.  Under gunicorn this runs once in the
     master (``gunicorn.conf.py``), so the workers share what it loads.
     """
-    from . import samples
-
     name = registry_name or samples.REGISTRY
     fonts = get_fonts()
     render_license_pdf(samples.sample_license(name))

@@ -32,7 +32,7 @@ import threading
 import unicodedata
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -367,6 +367,16 @@ def resolve_fonts(
 
 _lock = threading.Lock()
 _fonts: FontSet | None = None
+# Caches built from the fonts (glyph outlines, PIL faces) register here to be dropped with them;
+# the modules holding them import this one, never the other way round.
+_dependent_caches: list[Callable[[], None]] = []
+
+
+def on_font_reset(clear: Callable[[], None]) -> Callable[[], None]:
+    """Register a cache-clearing function to run whenever the fonts are reset."""
+    if clear not in _dependent_caches:
+        _dependent_caches.append(clear)
+    return clear
 
 
 def get_fonts() -> FontSet:
@@ -384,7 +394,5 @@ def reset_font_cache() -> None:
     global _fonts
     with _lock:
         _fonts = None
-    from . import pdf_fonts, png  # local import: both modules import this one
-
-    pdf_fonts.clear_glyph_cache()
-    png.clear_caches()
+    for clear in _dependent_caches:
+        clear()

@@ -41,7 +41,7 @@ from fontTools.pens.ttGlyphPen import TTGlyphPen
 from fontTools.ttLib import TTFont, newTable
 from fontTools.ttLib.tables._g_l_y_f import Glyph
 
-from .fonts import FontFace
+from .fonts import FontFace, on_font_reset
 
 MAX_CACHED_GLYPHS = 30_000
 
@@ -310,6 +310,7 @@ def forget_glyphs() -> None:
                 source.glyphs.clear()
 
 
+@on_font_reset
 def clear_glyph_cache() -> None:
     """Drop the converted glyphs and close the source faces."""
     with _sources_lock:

@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .fonts import FontFace, FontSet
+from .fonts import FontFace, FontSet, on_font_reset
 from .layout import Group, Line, Page, Polygon, QRCode, Rect, Ring, Text
 
 _ANCHORS = {"l": "ls", "c": "ms", "r": "rs"}
@@ -219,6 +219,7 @@ def encode_png(image: Image.Image, dpi: float, colors: int = 64) -> bytes:
     return out.getvalue()
 
 
+@on_font_reset
 def clear_caches() -> None:
     _pil_font.cache_clear()
     _rotated_text.cache_clear()

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from .. import unit_of_work
+from ..database import db
 from ..domain import audit, documents, pii
 from ..domain.validators import normalize_certificate_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import Certificate, Encumbrance, IssuedDocument
 
 
@@ -123,7 +124,7 @@ def find_by_number(number: str) -> dict[str, Any]:
         raise Problem(404, "certificate_not_found", "未找到该证书")
     record = certificate_record(cert)
     audit.record("staff.certificate.view", object_type="certificate", object_id=cert.id)
-    db.session.commit()
+    unit_of_work.done()
     return record
 
 
@@ -146,7 +147,7 @@ def add_encumbrance(certificate_id: int, kind: str, holder: str, reason: str) ->
         reason=reason,
         detail={"certificate_id": cert.id, "kind": enc.kind},
     )
-    db.session.commit()
+    unit_of_work.done()
     return encumbrance_dict(enc)
 
 
@@ -186,7 +187,7 @@ def release_encumbrance(certificate_id: int, encumbrance_id: int, reason: str) -
         reason=reason,
         detail={"certificate_id": cert.id, "kind": enc.kind, "cancelled_certificates": cancelled},
     )
-    db.session.commit()
+    unit_of_work.done()
     db.session.refresh(enc)
     return encumbrance_dict(enc)
 
@@ -201,7 +202,7 @@ def cancel_certificate(certificate_id: int, reason: str) -> dict[str, Any]:
         object_id=cert.id,
         reason=reason,
     )
-    db.session.commit()
+    unit_of_work.done()
     return certificate_record(cert)
 
 
@@ -233,5 +234,5 @@ def supersede_certificate(
         reason=reason,
         detail={"replacement_id": replacement.id, "issued_new": replacement_id is None},
     )
-    db.session.commit()
+    unit_of_work.done()
     return {"certificate": certificate_record(cert), "replacement": certificate_record(replacement)}

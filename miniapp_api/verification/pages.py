@@ -6,8 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from ..clock import time_zh
 from ..domain import documents
 from ..errors import Problem
+from ..extensions import api
+from ..labels import VERDICT_TEXT
 from . import service
 from .limits import token_limit
 
@@ -23,8 +26,8 @@ def _page(result: service.Answer) -> Response:
     html = render_template(
         "verify.html",
         answer=result,
-        verdict_text=service.VERDICT_TEXT[result.verdict],
-        as_of_text=service.time_zh(result.as_of),
+        verdict_text=VERDICT_TEXT[result.verdict],
+        as_of_text=time_zh(result.as_of),
         registry_name=cfg["REGISTRY_NAME"],
         registry_phone=cfg["REGISTRY_PHONE"],
         large=request.args.get("large") == "1",
@@ -165,8 +168,6 @@ _RULES = {
 @pages.record_once
 def _document(state: Any) -> None:
     """Add the page routes to the OpenAPI document (flask-smorest only sees API blueprints)."""
-    from ..extensions import api
-
     spec = getattr(api, "spec", None)
     if spec is None:
         return

@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..inputs import InputSchema
-from .service import ENCUMBRANCE_LABELS, VERDICTS
+from ..labels import ENCUMBRANCE_LABELS
+from .service import VERDICTS
 
 
 class LiveEncumbranceSchema(Schema):
@@ -71,6 +72,11 @@ class VerifiedDocumentSchema(Schema):
     validity = fields.String(metadata={"description": "valid | expired"})
 
 
+class DisplayRowSchema(Schema):
+    label = fields.String(required=True, metadata={"description": "中文项目名，如 坐落"})
+    value = fields.String(required=True)
+
+
 class VerificationAnswerSchema(Schema):
     verdict = fields.String(
         required=True,
@@ -95,6 +101,13 @@ class VerificationAnswerSchema(Schema):
     document = fields.Nested(
         VerifiedDocumentSchema,
         metadata={"description": "仅在签名验证通过且找到记录时出现"},
+    )
+    display = fields.List(
+        fields.Nested(DisplayRowSchema),
+        metadata={
+            "description": "服务器生成的展示行（与核验页面、合作机构接口和网页应用相同），"
+            "仅脱敏信息；与 document 同时出现"
+        },
     )
     encumbrances = fields.List(fields.Nested(LiveEncumbranceSchema), required=True)
     as_of = fields.String(required=True, metadata={"description": "答复时间 (UTC, ISO 8601)"})

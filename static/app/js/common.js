@@ -493,39 +493,21 @@
 
   // ---- labels of API codes -----------------------------------------------------------------------
 
-  var LABELS = {
-    encumbrance: {
-      mortgage: "抵押",
-      seizure: "查封",
-      objection: "异议",
-      advance_notice: "预告登记",
-    },
-    certificateStatus: {
-      valid: "现势",
-      current: "现势",
-      cancelled: "已注销",
-      superseded: "已换证",
-    },
-    coOwnership: {
-      sole: "单独所有",
-      joint: "共同共有",
-      shares: "按份共有",
-    },
-    certificateKind: {
-      property: "不动产权证书",
-      registration: "不动产登记证明",
-      property_certificate: "不动产权证书",
-      registration_certificate: "不动产登记证明",
-      license_copy: "电子证照加注件",
-      housing_proof: "房屋权属证明",
-    },
-    scope: {
-      personal: "个人",
-      family: "家庭",
-    },
-  };
+  /* Labels and purposes come from the server (/app/js/words.js, miniapp_api/labels.py), so the
+   * app says what the API, the /v/ page and the documents say. */
+  var LABELS = window.BDC_WORDS || {};
 
-  var PURPOSES = ["子女入学", "购房资格审核", "贷款", "落户", "公积金提取"];
+  var PURPOSES = (LABELS.purposes || [])
+    .filter(function (p) {
+      return !p.free_text;
+    })
+    .map(function (p) {
+      return p.label;
+    });
+
+  function labels(group) {
+    return LABELS[group] || {};
+  }
 
   function label(group, code) {
     var table = LABELS[group] || {};
@@ -688,6 +670,7 @@
     formatArea: formatArea,
     listOf: listOf,
     label: label,
+    labels: labels,
     LABELS: LABELS,
     PURPOSES: PURPOSES,
     idNumberProblem: idNumberProblem,

@@ -6,7 +6,7 @@
   var h = B.h;
 
   function resultText(proof) {
-    return proof.result_label || (proof.has_property ? "有房" : "无房");
+    return proof.result_label || B.label("proofResult", proof.has_property ? "has_property" : "no_property");
   }
 
   function unitList(units) {
@@ -65,7 +65,7 @@
           ["有效期至", B.formatTime(proof.valid_until)],
         ]),
         unitList(proof.units),
-        B.documentPreview(proof, "房屋权属证明图片")
+        B.documentPreview(proof, B.label("certificateKind", "housing_proof") + "图片")
       ),
       h("div", { class: "btn-area", id: "proof-links" }, B.downloadButtons(proof)),
     ]);

@@ -14,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ..rendering import FontNotFound, get_fonts, missing_glyphs
+
 MAX_PURPOSE_LENGTH = 30
 PROOF_MAX_VALID_DAYS = 30
 COPY_MIN_VALID_DAYS = 1
@@ -83,8 +85,6 @@ def check_purpose(value: object) -> str:
 
 def _unprintable(text: str) -> set[str]:
     """Characters the document font has no glyph for (emoji, rare symbols)."""
-    from ..rendering import FontNotFound, get_fonts, missing_glyphs
-
     try:
         fonts = get_fonts()
     except FontNotFound:
