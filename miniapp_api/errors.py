@@ -102,6 +102,11 @@ class ProblemDocsPlugin(BasePlugin):
 
 
 def problem_response(problem: Problem) -> Response:
+    # A browser navigating gets the same problem as an HTML page (miniapp_api/error_pages.py).
+    from .error_pages import html_problem_response, wants_html
+
+    if wants_html():
+        return html_problem_response(problem)
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem.code,
         "title": problem.title,
