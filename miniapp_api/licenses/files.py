@@ -13,6 +13,8 @@ from ..extensions import db, limiter
 from ..models import WechatAccount
 from . import bp, service
 
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 _LINK_DOC = {
     "responses": {
         "200": {
@@ -89,7 +91,7 @@ def open_link(signed: str) -> Response:
         def render() -> bytes:
             return proofs.render_proof(proof, link.fmt)
 
-    return downloads.file_response(
+    response = downloads.file_response(
         kind=link.kind,
         public_id=link.public_id,
         fmt=link.fmt,
@@ -99,3 +101,7 @@ def open_link(signed: str) -> Response:
         via="link",
         actor=("citizen", link.account_id),
     )
+    # Opened as a page of its own, a PNG is shown by the browser's image viewer, which styles
+    # itself inline: allow that (and nothing else) for this answer, which holds no markup.
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    return response
