@@ -180,3 +180,42 @@ def test_expired_download_link_leads_the_holder_to_a_fresh_one(app, phone, live_
     assert fresh.status == 200
     assert fresh.headers["content-type"] == "image/png"
     assert real_errors(errors) == []
+
+
+# --- 7. contrast, targets and text sizes, every page, both modes --------------------------------
+APP_PAGES = [
+    "index",
+    "scan",
+    "bind",
+    "properties",
+    "licenses",
+    "proofs",
+    "handover",
+    "login-callback",
+    "relink",
+]
+VERIFY_SAMPLES = ["authentic", "mortgaged", "cancelled", "tampered"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", APP_PAGES)
+def test_every_app_page_is_accessible(app, phone, live_server, demo, mode, name):
+    tab, errors = phone(mode)
+    log_in(tab, app, demo, "zhang")
+    tab.goto(f"{live_server}/app/{name}.html", wait_until="networkidle")
+    assert tab.locator(".loading").count() == 0
+    assert tab.evaluate("document.documentElement.classList.contains('care')") == (mode == "care")
+    assert_accessible(tab, mode, name)
+    screenshot(tab, f"a11y-{name}-{mode}")
+    assert real_errors(errors) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("sample", VERIFY_SAMPLES)
+def test_every_verification_page_is_accessible(phone, live_server, demo, mode, sample):
+    tab, errors = phone(mode)
+    tab.goto(live_server + sample_path(demo, sample))
+    assert tab.evaluate("document.documentElement.classList.contains('large')") == (mode == "care")
+    assert_accessible(tab, mode, sample)
+    screenshot(tab, f"a11y-verify-{sample}-{mode}")
+    assert real_errors(errors) == []
