@@ -219,3 +219,33 @@ def test_every_verification_page_is_accessible(phone, live_server, demo, mode, s
     assert_accessible(tab, mode, sample)
     screenshot(tab, f"a11y-verify-{sample}-{mode}")
     assert real_errors(errors) == []
+
+
+# --- 2. words on official documents --------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_purpose_preview_shows_the_printed_sentence(app, phone, live_server, demo, mode):
+    tab, errors = phone(mode)
+    log_in(tab, app, demo, "zhang")
+    tab.goto(live_server + "/app/licenses.html")
+    tab.locator("[data-make-copy]").first.click()
+    preview = tab.locator("#copy-form [data-purpose-preview]")
+    tab.wait_for_function(
+        "() => document.querySelector('#copy-form [data-purpose-preview]').dataset.sentence"
+        " === '仅供办理子女入学使用'"
+    )
+    tab.get_by_text("其他", exact=True).click()
+    other = tab.get_by_label("具体用途")
+    assert "办理" not in (other.get_attribute("placeholder") or "")
+    other.fill("办理银行开户")
+    tab.wait_for_function(
+        "() => document.querySelector('#copy-form [data-purpose-preview]').dataset.sentence"
+        " === '仅供办理银行开户使用'"
+    )
+    assert preview.inner_text() == "文书上将印：「仅供办理银行开户使用」"
+    assert_accessible(tab, mode, "purpose preview")
+    screenshot(tab, f"purpose-preview-{mode}")
+    tab.get_by_role("button", name="生成加注件").click()
+    result = tab.locator("#copy-result")
+    result.get_by_text("仅供办理银行开户使用").first.wait_for()
+    assert "办理办理" not in tab.locator("body").inner_text()
+    assert real_errors(errors) == []
