@@ -249,3 +249,142 @@ def test_purpose_preview_shows_the_printed_sentence(app, phone, live_server, dem
     result.get_by_text("仅供办理银行开户使用").first.wait_for()
     assert "办理办理" not in tab.locator("body").inner_text()
     assert real_errors(errors) == []
+
+
+# --- 8. a true 长辈版 ----------------------------------------------------------------------------
+def is_care(tab: Any) -> bool:
+    return tab.evaluate("document.documentElement.classList.contains('care')")
+
+
+def test_care_mode_has_its_own_home_and_follows_the_citizen_everywhere(
+    app, phone, live_server, demo
+):
+    from miniapp_api import downloads
+
+    tab, errors = phone("standard", wechat=False)
+    access = log_in(tab, app, demo, "zhang")
+    tab.goto(live_server + "/app/index.html")
+    assert tab.locator("[data-care-home]").is_hidden()
+    toggle = tab.locator("[data-large-toggle]")
+    assert toggle.get_attribute("aria-pressed") == "false"
+    toggle.click()
+    assert is_care(tab)
+    assert toggle.get_attribute("aria-pressed") == "true"
+    home = tab.locator("[data-care-home]")
+    assert home.is_visible()
+    assert tab.locator(".entries").is_hidden()  # the standard home steps aside
+    entries = home.locator("a.care-entry")
+    assert entries.count() == 4
+    for box in (entries.nth(i).bounding_box() for i in range(4)):
+        assert box["height"] >= 90 and box["width"] >= 300
+    call = home.get_by_role("link", name=re.compile("打电话咨询"))
+    assert call.get_attribute("href").startswith("tel:")
+    # the bar keeps the page's title (outside WeChat)
+    assert tab.locator(".bar__title").is_visible()
+    assert tab.locator(".bar__title").bounding_box()["width"] > 40
+    assert_accessible(tab, "care", "care home")
+    screenshot(tab, "care-home")
+    # kept across pages: another app page, /v/, an error page, a download's error page
+    tab.goto(live_server + "/app/proofs.html")
+    assert is_care(tab)
+    tab.goto(live_server + sample_path(demo, "mortgaged"))
+    assert tab.evaluate("document.documentElement.className") == "large"
+    value = tab.locator(".field__value").first.bounding_box()
+    assert value["width"] >= 250  # the description is not squeezed to four characters a line
+    screenshot(tab, "care-verify-mortgaged")
+    copy = make_copy(tab, live_server, access)
+    account = ensure_account(demo, "zhang", True)
+    with app.test_request_context():
+        signed, _ = downloads.sign_link("license_copy", copy["id"], "png", account.id, now=1)
+    tab.goto(f"{live_server}/api/v1/files/{signed}")
+    assert is_care(tab)
+    tab.goto(live_server + "/app/nope.html")
+    assert is_care(tab)
+    # back to standard from /v/ (no JavaScript needed there): the app follows
+    tab.goto(live_server + sample_path(demo, "authentic"))
+    tab.get_by_role("link", name="返回标准版").click()
+    assert tab.evaluate("document.documentElement.className") == ""
+    tab.goto(live_server + "/app/index.html")
+    assert not is_care(tab)
+    assert tab.locator("[data-care-home]").is_hidden()
+    assert real_errors(errors) == []
+
+
+WECHAT_CARE = """
+window.WeixinJSBridge = {invoke: function (name, args, done) {
+  if (name === "getUserConfig") setTimeout(function () { done({isCareMode: CARE}); }, 0);
+}};
+"""
+
+
+@pytest.mark.parametrize("wechat_care", [True, False])
+def test_wechat_care_mode_is_honoured(phone, live_server, demo, wechat_care):
+    tab, errors = phone("standard")
+    tab.context.add_init_script(WECHAT_CARE.replace("CARE", json.dumps(wechat_care)))
+    tab.goto(live_server + "/app/index.html")
+    if wechat_care:
+        tab.wait_for_function("() => document.documentElement.classList.contains('care')")
+        assert tab.locator("[data-large-toggle]").get_attribute("aria-pressed") == "true"
+        # server-rendered pages follow too
+        tab.goto(live_server + sample_path(demo, "authentic"))
+        assert tab.evaluate("document.documentElement.className") == "large"
+        screenshot(tab, "wechat-care-verify")
+    else:
+        tab.wait_for_timeout(200)
+        assert not is_care(tab)
+    assert real_errors(errors) == []
+
+
+def test_the_citizens_own_choice_wins_over_wechat(phone, live_server):
+    tab, errors = phone("standard")
+    tab.context.add_init_script(WECHAT_CARE.replace("CARE", "true"))
+    tab.context.add_cookies([{"name": "bdc_care", "value": "0", "url": live_server}])
+    tab.goto(live_server + "/app/index.html")
+    tab.wait_for_timeout(200)
+    assert not is_care(tab)
+    assert real_errors(errors) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_the_system_font_size_is_never_blocked(phone, live_server, mode):
+    tab, _ = phone(mode)
+    tab.goto(live_server + "/app/index.html")
+    adjust = tab.evaluate(
+        "[getComputedStyle(document.documentElement).webkitTextSizeAdjust,"
+        " getComputedStyle(document.body).webkitTextSizeAdjust]"
+    )
+    assert adjust == ["auto", "auto"]
+    root = tab.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert root == (20 if mode == "care" else 16)  # a percentage of the browser's size
+
+
+# --- 10. one title ----------------------------------------------------------------------------
+TITLED_PAGES = ["index", "scan", "bind", "properties", "licenses", "proofs", "handover", "relink"]
+
+
+@pytest.mark.parametrize("wechat", [True, False], ids=["in-wechat", "browser"])
+def test_one_title(app, phone, live_server, demo, wechat):
+    tab, errors = phone("standard", wechat=wechat)
+    log_in(tab, app, demo, "zhang")
+    for name in TITLED_PAGES:
+        tab.goto(f"{live_server}/app/{name}.html")
+        title = tab.title()
+        assert " - " not in title and title, name
+        bar = tab.locator(".bar__title")
+        assert bar.inner_text() == title, name
+        visible_titles = tab.evaluate(
+            """(title) => Array.from(document.querySelectorAll('h1, h2, .page-hd__title'))
+                 .filter((e) => { const r = e.getBoundingClientRect();
+                                  return r.width > 1 && r.height > 1
+                                    && getComputedStyle(e).display !== 'none'; })
+                 .map((e) => e.textContent.trim())""",
+            title,
+        )
+        if wechat:
+            # WeChat shows <title> in its own bar: no second title in the page
+            assert bar.bounding_box()["width"] <= 1, name
+            assert title not in visible_titles, name
+        else:
+            assert visible_titles.count(title) == 1, name
+    screenshot(tab, f"one-title-{'wechat' if wechat else 'browser'}")
+    assert real_errors(errors) == []
