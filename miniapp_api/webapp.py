@@ -79,6 +79,7 @@ def page_context(**extra: Any) -> dict[str, Any]:
     return {
         "registry_name": config["REGISTRY_NAME"],
         "registry_phone": config.get("REGISTRY_PHONE", ""),
+        "registry_hours": config.get("REGISTRY_HOURS", ""),
         "v": version,
         "care": care_mode(),
         "scripts": scripts,

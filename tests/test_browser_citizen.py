@@ -388,3 +388,76 @@ def test_one_title(app, phone, live_server, demo, wechat):
             assert visible_titles.count(title) == 1, name
     screenshot(tab, f"one-title-{'wechat' if wechat else 'browser'}")
     assert real_errors(errors) == []
+
+
+# --- 9. binding tells the truth -------------------------------------------------------------------
+class RealNameProvider:
+    """A real-name service: the identity is genuine, the registry may know nothing of it."""
+
+    def verify(self, name: str, id_number: str) -> Any:
+        from miniapp_api.auth.identity import IdentityCheck
+
+        return IdentityCheck(matched=True, person_id=None)
+
+
+def fill_binding(tab: Any, name: str, id_number: str) -> None:
+    tab.get_by_label("姓名").fill(name)
+    tab.get_by_label("身份证号").fill(id_number)
+    tab.get_by_role("button", name="提交认证").click()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_binding_a_person_the_registry_does_not_know(app, phone, live_server, demo, mode):
+    from miniapp_api.demo.citizens import synthetic_id
+
+    tab, errors = phone(mode)
+    log_in(tab, app, demo, "zhao")
+    account = ensure_account(demo, "zhao", True)
+    from miniapp_api.extensions import db
+
+    account.person_id = None
+    account.bound_at = None
+    db.session.commit()
+    unknown = synthetic_id("19900101", 777)
+    # The registry's own check: never "don't match" alone, and the way to a 无房 proof.
+    tab.goto(live_server + "/app/bind.html")
+    fill_binding(tab, "钱多多", unknown)
+    message = tab.locator("#form-error")
+    message.wait_for()
+    text = message.inner_text()
+    assert "登记中心暂无您的不动产记录" in text and "仍可开具无房证明" in text
+    assert_accessible(tab, mode, "bind refused")
+    screenshot(tab, f"bind-unknown-registry-{mode}")
+    # A real-name provider verifies the person: bound, and told plainly there is no record.
+    app.extensions["identity_provider"] = RealNameProvider()
+    fill_binding(tab, "钱多多", unknown)
+    note = tab.locator("[data-no-property]")
+    note.wait_for()
+    assert "登记中心暂无您的不动产记录，仍可开具无房证明" in note.inner_text()
+    assert note.get_by_role("link", name="去开具无房证明").is_visible()
+    assert_accessible(tab, mode, "bound without property")
+    screenshot(tab, f"bind-unknown-real-name-{mode}")
+    assert real_errors(errors) == []
+
+
+def test_rate_limited_binding_gives_the_wait_and_the_counter_hours(app, phone, live_server, demo):
+    from miniapp_api.demo.citizens import synthetic_id
+    from miniapp_api.extensions import db
+
+    app.config["IDENTITY_BIND_LIMIT_ACCOUNT"] = "1 per 10 minutes"
+    tab, errors = phone("standard")
+    log_in(tab, app, demo, "zhao")
+    account = ensure_account(demo, "zhao", True)
+    account.person_id = None
+    account.bound_at = None
+    db.session.commit()
+    tab.goto(live_server + "/app/bind.html")
+    fill_binding(tab, "钱多多", synthetic_id("19900101", 777))
+    tab.locator("#form-error").wait_for()
+    fill_binding(tab, "钱多多", synthetic_id("19900101", 779))
+    tab.wait_for_function("() => /后再试/.test(document.querySelector('#form-error').textContent)")
+    text = tab.locator("#form-error").inner_text()
+    assert re.search(r"请 \d+ (分钟|秒)后再试", text)
+    assert app.config["REGISTRY_HOURS"] in text
+    screenshot(tab, "bind-rate-limited")
+    assert real_errors(errors) == []

@@ -81,7 +81,10 @@
       })
       .then(function (body) {
         var detail = body.detail || body.title || defaultDetail(response.status);
-        return new ApiError(response.status, body.code || "http_" + response.status, detail, body.errors);
+        var error = new ApiError(response.status, body.code || "http_" + response.status, detail, body.errors);
+        var wait = Number(response.headers.get("Retry-After"));
+        error.retryAfter = wait > 0 ? wait : null; // seconds, on a 429
+        return error;
       });
   }
 
