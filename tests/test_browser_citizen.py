@@ -461,3 +461,91 @@ def test_rate_limited_binding_gives_the_wait_and_the_counter_hours(app, phone, l
     assert app.config["REGISTRY_HOURS"] in text
     screenshot(tab, "bind-rate-limited")
     assert real_errors(errors) == []
+
+
+# --- 6. no blank pages ------------------------------------------------------------------------
+LISTS = {
+    "licenses": ("/api/v1/me/licenses", "[data-license]"),
+    "properties": ("/api/v1/me/properties", "共 2 处不动产"),
+    "proofs": ("/api/v1/me/housing-proofs", "#proof-form"),
+    "handover": ("/api/v1/handover/projects", "[data-project]"),
+}
+OUTAGE = json.dumps(
+    {
+        "type": "about:blank",
+        "title": "服务暂时不可用，请稍后再试",
+        "status": 503,
+        "detail": "服务暂时不可用，请稍后再试",
+        "code": "service_unavailable",
+        "request_id": "x",
+    },
+    ensure_ascii=False,
+)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", list(LISTS))
+def test_a_list_that_fails_says_why_and_reloads(app, phone, live_server, demo, mode, name):
+    path, loaded = LISTS[name]
+    tab, errors = phone(mode)
+    log_in(tab, app, demo, "zhang")
+    pattern = re.compile(re.escape(live_server + path) + r"(\?.*)?$")
+    tab.route(
+        pattern,
+        lambda route: route.fulfill(
+            status=503, body=OUTAGE, content_type="application/problem+json; charset=utf-8"
+        ),
+    )
+    tab.goto(f"{live_server}/app/{name}.html")
+    failure = tab.locator("[data-failure]")
+    failure.wait_for()
+    assert "服务暂时不可用" in failure.inner_text()
+    tab.wait_for_timeout(4000 if name == "licenses" else 0)  # a toast would be gone by now
+    assert failure.is_visible()
+    assert_accessible(tab, mode, f"{name} failure")
+    screenshot(tab, f"failure-{name}-{mode}")
+    tab.unroute(pattern)
+    failure.get_by_role("button", name="重新加载").click()
+    tab.locator("[data-failure]").wait_for(state="detached")
+    if loaded.startswith(("[", "#")):
+        tab.locator(loaded).first.wait_for()
+    else:
+        tab.get_by_text(loaded).wait_for()
+    assert real_errors(errors) == []
+
+
+# When each list call started and when a loading state first appeared (page clock).
+TIMING = """
+window.__t = {calls: [], loading: null};
+const realFetch = window.fetch;
+window.fetch = function (url, options) {
+  window.__t.calls.push([String(url), performance.now()]);
+  return realFetch.apply(this, arguments);
+};
+new MutationObserver(() => {
+  if (window.__t.loading === null && document.querySelector('.loading')) {
+    window.__t.loading = performance.now();
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+def test_loading_shows_only_after_300_ms(app, phone, live_server, demo, name):
+    path, _ = LISTS[name]
+    tab, errors = phone("standard")
+    log_in(tab, app, demo, "zhang")
+    tab.context.add_init_script(TIMING)
+    pattern = re.compile(re.escape(live_server + path) + r"(\?.*)?$")
+    held: list[Any] = []
+    tab.route(pattern, lambda route: held.append(route))
+    tab.goto(f"{live_server}/app/{name}.html")
+    tab.locator(".loading").first.wait_for(timeout=3000)
+    assert "正在加载" in tab.locator(".loading").first.inner_text()
+    timing = tab.evaluate("window.__t")
+    started = min(t for url, t in timing["calls"] if path in url)
+    assert timing["loading"] - started >= 290  # a fast answer never flashes a spinner
+    for route in held:
+        route.continue_()
+    tab.wait_for_function("() => document.querySelectorAll('.loading').length === 0")
+    assert real_errors(errors) == []

@@ -271,8 +271,10 @@
     location.href = "/app/bind.html?next=" + encodeURIComponent(safeNext(currentPath()));
   }
 
-  /* The usual reaction to a failed call: log in again, bind the identity, or say why. */
-  function handleError(error, container) {
+  /* The usual reaction to a failed call: log in again, bind the identity, or say why —
+   * in the page with a 重新加载 button when `retry` is given (a list that did not load must
+   * never leave a blank page), else in a toast. */
+  function handleError(error, container, retry) {
     if (error && error.code === "identity_not_bound") {
       goBind();
       return;
@@ -281,7 +283,12 @@
       showLogin(container, error.code === "login_required" ? null : error.detail);
       return;
     }
-    toast((error && error.detail) || "系统繁忙，请稍后再试");
+    var detail = (error && error.detail) || "系统繁忙，请稍后再试";
+    if (container && retry) {
+      B.failure(container, "未能加载：" + detail, retry);
+      return;
+    }
+    toast(detail);
   }
 
 

@@ -245,8 +245,14 @@
       B.showLogin(content);
       return;
     }
+    load(content);
+  });
+
+  function load(content) {
+    var cancel = B.loadingLater(content);
     B.api("GET", "/api/v1/me/licenses").then(
       function (answer) {
+        cancel();
         var items = B.listOf(answer);
         B.clear(content);
         if (!items.length) {
@@ -256,9 +262,12 @@
         B.append(content, h("ul", { class: "list-reset" }, items.map(card)));
       },
       function (error) {
+        cancel();
         B.clear(content);
-        B.handleError(error, content);
+        B.handleError(error, content, function () {
+          load(content);
+        });
       }
     );
-  });
+  }
 })();

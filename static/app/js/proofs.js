@@ -178,9 +178,21 @@
       return;
     }
     B.show(form);
-    loadHistory().catch(function (error) {
-      B.show(form, false);
-      B.handleError(error, content);
-    });
+    function load() {
+      var cancel = B.loadingLater(content);
+      loadHistory().then(
+        function () {
+          cancel();
+          B.clear(content);
+        },
+        function (error) {
+          cancel();
+          B.clear(content);
+          B.handleError(error, content, load);
+          if (error.status === 401) B.show(form, false);
+        }
+      );
+    }
+    load();
   });
 })();
