@@ -177,6 +177,7 @@ def proof_dict(proof: HousingProof, *, links: dict[str, Any] | None = None) -> d
         "scope": proof.scope,
         "scope_label": rendering_glue.PROOF_SCOPES[proof.scope],
         "purpose": proof.purpose,
+        "watermark": rendering_glue.watermark(proof.purpose),
         "queried_at": proof.queried_at,
         "issued_at": proof.issued_at,
         "valid_until": proof.valid_until,

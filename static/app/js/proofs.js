@@ -61,6 +61,7 @@
           ["查询范围", proof.scope_label || B.label("scope", proof.scope)],
           ["查询对象", people(proof)],
           ["事由", proof.purpose],
+          ["用途说明", proof.watermark ? "本证明" + proof.watermark : ""],
           ["查询时点", B.formatTime(proof.queried_at)],
           ["有效期至", B.formatTime(proof.valid_until)],
         ]),
