@@ -193,6 +193,7 @@ APP_PAGES = [
     "handover",
     "login-callback",
     "relink",
+    "show",
 ]
 VERIFY_SAMPLES = ["authentic", "mortgaged", "cancelled", "tampered"]
 
@@ -359,7 +360,9 @@ def test_the_system_font_size_is_never_blocked(phone, live_server, mode):
 
 
 # --- 10. one title ----------------------------------------------------------------------------
-TITLED_PAGES = ["index", "scan", "bind", "properties", "licenses", "proofs", "handover", "relink"]
+TITLED_PAGES = [
+    "index", "scan", "bind", "properties", "licenses", "proofs", "handover", "relink", "show"
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("wechat", [True, False], ids=["in-wechat", "browser"])
@@ -548,4 +551,27 @@ def test_loading_shows_only_after_300_ms(app, phone, live_server, demo, name):
     for route in held:
         route.continue_()
     tab.wait_for_function("() => document.querySelectorAll('.loading').length === 0")
+    assert real_errors(errors) == []
+
+
+# --- 4. 亮证 -------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", MODES)
+def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
+    tab, errors = phone(mode)
+    log_in(tab, app, demo, "zhang")
+    tab.goto(live_server + "/app/licenses.html")
+    tab.locator("[data-show]").first.click()
+    tab.wait_for_url(re.compile(r"/app/show\.html\?license=\d+"))
+    image = tab.locator("#show-img")
+    tab.wait_for_function("() => document.querySelector('#show-img').naturalWidth > 0")
+    box = image.bounding_box()
+    assert box["width"] >= 340  # full width on a 375 px screen
+    src = image.get_attribute("src")
+    assert re.match(re.escape(live_server) + r"/api/v1/files/", src)
+    picture = tab.request.get(src)  # no Authorization header: it opens inside WeChat
+    assert picture.status == 200 and picture.headers["content-type"] == "image/png"
+    assert "秒后自动更新" in tab.locator("#show-refresh").inner_text()
+    assert tab.get_by_role("link", name=re.compile("按用途出具电子证照")).is_visible()
+    assert_accessible(tab, mode, "show")
+    screenshot(tab, f"show-license-{mode}")
     assert real_errors(errors) == []

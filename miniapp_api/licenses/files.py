@@ -79,6 +79,19 @@ def open_link(signed: str) -> Response:
         def render() -> bytes:
             return service.render_copy(copy, link.fmt)
 
+    elif link.kind == "license_view":
+        from . import showing
+
+        found = showing.license_for_view(link.public_id, person_id)
+        if found is None:
+            raise _refuse(link.kind, link.public_id, link.account_id, "not_owner")
+        lic, minute = found
+        filename = f"亮证_{lic.certificate.number}.png"
+        fallback = f"license-view-{lic.id}.png"
+
+        def render() -> bytes:
+            return showing.render_view(lic, minute)
+
     else:
         from ..proofs import service as proofs
 
