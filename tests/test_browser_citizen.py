@@ -575,3 +575,84 @@ def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
     assert_accessible(tab, mode, "show")
     screenshot(tab, f"show-license-{mode}")
     assert real_errors(errors) == []
+
+
+# --- 3 and 5. the app shows the server's verdict rows, in three states ------------------------
+TONE_SAMPLES = {"authentic": "ok", "mortgaged": "warn", "seized": "warn", "cancelled": "bad"}
+
+
+def scanned_rows(tab: Any) -> list[list[str]]:
+    return tab.evaluate(
+        """() => Array.from(document.querySelectorAll('#verdict .kv__row'))
+             .map((r) => [r.querySelector('dt').textContent, r.querySelector('dd').textContent])"""
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_photo_verification_shows_what_the_page_shows(
+    app, phone, live_server, demo, mode, tmp_path
+):
+    tab, errors = phone(mode)
+    access = log_in(tab, app, demo, "zhang")
+    tab.goto(live_server + "/app/index.html")
+    copy = make_copy(tab, live_server, access)
+    token = copy["verification_url"].rsplit("/", 1)[1]
+    qr = tab.request.get(f"{live_server}/v/{token}.png?scale=8")
+    assert qr.status == 200
+    photo = tmp_path / "qr.png"
+    photo.write_bytes(qr.body())
+    tab.goto(live_server + "/app/scan.html")
+    tab.set_input_files("#photo", str(photo))
+    tab.locator("#verdict [data-verdict]").wait_for()
+    answer = tab.request.get(f"{live_server}/api/v1/verify/{token}").json()
+    rows = scanned_rows(tab)
+    assert rows == [[r["label"], r["value"]] for r in answer["display"]]
+    text = tab.locator("#verdict").inner_text()
+    assert not re.search(r"\b(valid|cancelled|superseded|license_copy)\b", text)
+    page = tab.context.new_page()
+    page.goto(f"{live_server}/v/{token}")
+    page_rows = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.field'))
+             .map((r) => [r.querySelector('dt').textContent, r.querySelector('dd').textContent])"""
+    )
+    assert rows == page_rows  # same words, same dates as the /v/ page
+    page.close()
+    assert_accessible(tab, mode, "scan photo")
+    screenshot(tab, f"scan-photo-rows-{mode}")
+    assert real_errors(errors) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("sample", list(TONE_SAMPLES))
+def test_verdicts_warn_in_colour_and_words(phone, live_server, demo, mode, sample):
+    tone = TONE_SAMPLES[sample]
+    data = demo["verification"]["samples"][sample]
+    tab, errors = phone(mode)
+    tab.goto(live_server + "/app/scan.html")
+    tab.get_by_role("textbox", name="证书号").fill(data["certificate_number"])
+    tab.get_by_role("textbox", name="印制编号").fill(data["print_serial"])
+    tab.get_by_role("button", name="查询核验").click()
+    verdict = tab.locator("#verdict [data-verdict]")
+    verdict.wait_for()
+    assert verdict.get_attribute("data-tone") == tone
+    icon = verdict.locator(".result__icon")
+    assert icon.inner_text() == {"ok": "✓", "warn": "!", "bad": "✕"}[tone]
+    colour = icon.evaluate("(e) => getComputedStyle(e).backgroundColor")
+    r, g, b = (int(x) for x in re.findall(r"\d+", colour)[:3])
+    if tone == "ok":
+        assert g > r and g > b  # green
+    elif tone == "warn":
+        assert r > g > b  # amber
+    else:
+        assert r > g and r > b and g < 80  # red
+    title = verdict.locator(".result__title").inner_text()
+    if tone == "warn":
+        assert title.startswith("证书真实，但该房产")
+    if tone != "ok":
+        assert "真实有效" not in title and "未发现" not in verdict.inner_text()
+    assert_accessible(tab, mode, f"verdict {sample}")
+    screenshot(tab, f"verdict-{sample}-{mode}")
+    # the /v/ page agrees
+    tab.goto(live_server + sample_path(demo, sample))
+    assert tab.locator(".verdict").get_attribute("data-tone") == tone
+    assert real_errors(errors) == []

@@ -140,6 +140,13 @@ class Answer:
     def verdict_label(self) -> str:
         return VERDICT_LABELS[self.verdict]
 
+    @property
+    def tone(self) -> dict[str, str]:
+        """Three states (green / amber / red) with icon and words: see tone.py."""
+        from .tone import tone_of
+
+        return tone_of(self.verdict, self.encumbrances, self.content_changed)
+
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "verdict": self.verdict,
@@ -148,6 +155,8 @@ class Answer:
             "content_changed": self.content_changed,
             "encumbrances": self.encumbrances,
             "as_of": iso(self.as_of),
+            **self.tone,
+            "display": [{"label": label, "value": value} for label, value in self.display],
         }
         if self.document is not None:
             body["document"] = self.document
