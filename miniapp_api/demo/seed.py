@@ -544,7 +544,10 @@ def _handover(builder: DemoBuilder) -> None:
     k = builder.person_by_key
     project_rows, events, cases, stage_events, blockers = [], [], [], [], []
     case_certificates: list[tuple[int, int, int]] = []  # (case id, right id, cert placeholder)
-    base_day = date(2025, 3, 1)
+    # Dates relative to today, so the demo looks current on any day: the furthest unit
+    # stages were reached a few weeks ago, handovers are planned in the coming months.
+    today = datetime.now(UTC).date()
+    base_day = today - timedelta(days=390)
     for index, (name, developer, location) in enumerate(PROJECTS):
         pid = builder.ids.take(HousingProject)
         # The first three are fully through the project-level stages; others are behind.
@@ -557,7 +560,7 @@ def _handover(builder: DemoBuilder) -> None:
                 "location": location,
                 "version": 1,
                 "stage": PROJECT_STAGE_CODES[reached - 1],
-                "planned_handover_on": _utc(date(2026, 12, 28) + timedelta(days=30 * index)),
+                "planned_handover_on": _utc(today + timedelta(days=45 + 30 * index)),
             }
         )
         for s in range(reached):
@@ -578,7 +581,7 @@ def _handover(builder: DemoBuilder) -> None:
                     "kind": "construction_mortgage_unreleased",
                     "authority": rng.choice(BANKS),
                     "reason": "在建建筑物抵押尚未解除，无法办理首次登记",
-                    "created_at": _utc(date(2026, 8, 3)),
+                    "created_at": _utc(today - timedelta(days=40)),
                 }
             )
         if index == 5:
@@ -589,7 +592,7 @@ def _handover(builder: DemoBuilder) -> None:
                     "kind": "land_premium_unpaid",
                     "authority": "汨罗市自然资源局",
                     "reason": "土地出让金尚未缴清",
-                    "created_at": _utc(date(2026, 7, 1)),
+                    "created_at": _utc(today - timedelta(days=75)),
                 }
             )
         per_stage = 2 if builder.scale < 200 else 4
