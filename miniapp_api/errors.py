@@ -106,7 +106,10 @@ def problem_response(problem: Problem) -> Response:
     from .error_pages import html_problem_response, wants_html
 
     if wants_html():
-        return html_problem_response(problem)
+        try:
+            return html_problem_response(problem)
+        except Exception:  # the page itself failed: the problem JSON still answers
+            log.exception("error page failed", extra={"code": problem.code})
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem.code,
         "title": problem.title,
