@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
     auth,
+    error_pages,
     handover,
     kinds,
     licenses,
@@ -39,6 +40,7 @@ from .errors import register_error_handlers
 from .extensions import api, kv, limiter, migrate
 from .handover import cli as handover_cli
 from .inputs import init_app as init_input_rules
+from .licenses.showing import LICENSE_VIEW
 from .observability import configure_logging, init_request_hooks
 from .ops import bp as ops_bp
 from .ops import cli as ops_cli
@@ -87,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             kinds.REGISTRATION_CERTIFICATE,
             kinds.LICENSE_COPY,
             kinds.HOUSING_PROOF,
+            LICENSE_VIEW,  # 亮证: header-free picture links only (licenses/showing.py)
         ),
     )
     init_request_hooks(app)
@@ -94,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_input_rules(app)  # bounded <int:...> converter: before any route is added
     _register_blueprints(app)
     register_error_handlers(app)
+    error_pages.init_app(app)  # browsers get HTML error pages (content negotiation)
     _register_cli(app)
     return app
 

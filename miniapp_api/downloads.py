@@ -47,8 +47,9 @@ LINK_VERSION = 1
 DEFAULT_LINK_TTL = 300
 MAX_LINK_TTL = 600
 FORMATS = {"png": "image/png", "pdf": "application/pdf"}
-KINDS = ("license_copy", "housing_proof")
-_KIND_CODES = {"license_copy": "c", "housing_proof": "p"}
+KINDS = ("license_copy", "housing_proof", "license_view")
+# license_view: 亮证, the holder's e-license shown as a picture (licenses/showing.py)
+_KIND_CODES = {"license_copy": "c", "housing_proof": "p", "license_view": "v"}
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 MAC_BYTES = 16
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, has_app_context, json, request
 from werkzeug.exceptions import HTTPException
 
 from .database import db
@@ -105,7 +105,23 @@ class ProblemDocsPlugin(BasePlugin):
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": "Problem"}}
 
 
+# Where a browser's HTML error page comes from: create_app registers error_pages.page_response
+# here (it answers None when the client prefers JSON). Kept as a hook so this base module
+# imports nothing above it.
+PAGE_EXTENSION = "problem_page"
+
+
 def problem_response(problem: Problem) -> Response:
+    # A browser navigating gets the same problem as an HTML page (miniapp_api/error_pages.py).
+    page = current_app.extensions.get(PAGE_EXTENSION) if has_app_context() else None
+    if page is not None:
+        try:
+            response = page(problem)
+        except Exception:  # the page itself failed: the problem JSON still answers
+            log.exception("error page failed", extra={"code": problem.code})
+        else:
+            if response is not None:
+                return response
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem.code,
         "title": problem.title,

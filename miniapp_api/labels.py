@@ -30,6 +30,20 @@ VERDICT_TEXT = {
     "malformed": "无法验证：链接不完整或已损坏，请重新扫描纸质件上的二维码。",
 }
 
+# Three states of every answer (verification/tone.py): the icon of each, and the words of the
+# amber state. Encumbrance kind -> how it reads after 「该房产」, most serious first.
+TONE_ICONS = {"ok": "✓", "warn": "!", "bad": "✕"}
+TONE_ENCUMBRANCE_WORDS = (
+    ("seizure", "已被查封"),
+    ("mortgage", "已抵押"),
+    ("objection", "存在异议登记"),
+    ("advance_notice", "存在预告登记"),
+)
+TONE_WARN_HEADLINE = "证书真实，但该房产"
+TONE_WARN_ADVICE = "交易前请向登记中心核实。"
+TONE_CHANGED_HEADLINE = "证书真实，但登记内容已有变更"
+TONE_CHANGED_ADVICE = "请以登记簿记载为准，交易前请向登记中心核实。"
+
 # --- documents and the register -----------------------------------------------------------
 DOCUMENT_KIND_LABELS = {
     "property_certificate": "不动产权证书",

@@ -282,9 +282,10 @@ def test_answers_never_carry_full_names_or_id_numbers(client, samples, demo):
     ("sample", "verdict", "label"),
     [
         ("authentic", "authentic", "真实有效"),
-        ("mortgaged", "authentic", "真实有效"),
-        ("seized", "authentic", "真实有效"),
-        ("under_objection", "authentic", "真实有效"),
+        # issue #15: green 真实有效 only for a clean document; encumbered ones warn in words
+        ("mortgaged", "authentic", "证书真实，但该房产已抵押"),
+        ("seized", "authentic", "证书真实，但该房产已被查封"),
+        ("under_objection", "authentic", "证书真实，但该房产存在异议登记"),
         ("cancelled", "cancelled", "已注销"),
         ("superseded", "superseded", "已换证"),
         ("tampered", "forged", "无法验证"),

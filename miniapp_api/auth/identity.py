@@ -139,7 +139,15 @@ def bind_identity(account: WechatAccount, name: str, id_number: str) -> dict[str
         raise _refuse(
             account,
             "mismatch",
-            Problem(422, "identity_mismatch", "姓名与身份证号码不一致，请核对后重新输入"),
+            # The registry's own check cannot tell a typo from a person it has no record of
+            # (and must not: that would reveal who owns property here), so it says both.
+            Problem(
+                422,
+                "identity_mismatch",
+                "未能核实您的身份：姓名或身份证号可能填错，也可能是登记中心暂无您的不动产记录。"
+                "请核对后重新输入；如您名下没有不动产，仍可开具无房证明，请携带身份证到登记中心"
+                "窗口办理或拨打咨询电话。",
+            ),
         )
     person = _person_for(check, name, id_number)
     other = db.session.execute(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 
+from ..clock import china_today
 from ..database import db
 from ..domain.stages import PROJECT_STAGE_CODES, UNIT_STAGE_CODES
 from ..models import (
@@ -78,7 +79,10 @@ def handover(builder: DemoBuilder) -> None:
     k = builder.person_by_key
     project_rows, events, cases, stage_events, blockers = [], [], [], [], []
     case_certificates: list[tuple[int, int, int]] = []  # (case id, right id, cert placeholder)
-    base_day = date(2025, 3, 1)
+    # Dates relative to today, so the demo looks current on any day: the furthest unit
+    # stages were reached a few weeks ago, handovers are planned in the coming months.
+    today = china_today()
+    base_day = today - timedelta(days=390)
     for index, (name, developer, location) in enumerate(PROJECTS):
         pid = builder.ids.take(HousingProject)
         # The first three are fully through the project-level stages; others are behind.
@@ -91,7 +95,7 @@ def handover(builder: DemoBuilder) -> None:
                 "location": location,
                 "version": 1,
                 "stage": PROJECT_STAGE_CODES[reached - 1],
-                "planned_handover_on": utc_on(date(2026, 12, 28) + timedelta(days=30 * index)),
+                "planned_handover_on": utc_on(today + timedelta(days=45 + 30 * index)),
             }
         )
         for s in range(reached):
@@ -112,7 +116,7 @@ def handover(builder: DemoBuilder) -> None:
                     "kind": "construction_mortgage_unreleased",
                     "authority": rng.choice(BANKS),
                     "reason": "在建建筑物抵押尚未解除，无法办理首次登记",
-                    "created_at": utc_on(date(2026, 8, 3)),
+                    "created_at": utc_on(today - timedelta(days=40)),
                 }
             )
         if index == 5:
@@ -123,7 +127,7 @@ def handover(builder: DemoBuilder) -> None:
                     "kind": "land_premium_unpaid",
                     "authority": "汨罗市自然资源局",
                     "reason": "土地出让金尚未缴清",
-                    "created_at": utc_on(date(2026, 7, 1)),
+                    "created_at": utc_on(today - timedelta(days=75)),
                 }
             )
         per_stage = 2 if builder.scale < 200 else 4

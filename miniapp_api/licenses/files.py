@@ -8,6 +8,8 @@ from .. import downloads
 from ..extensions import limiter
 from . import bp
 
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 _LINK_DOC = {
     "responses": {
         "200": {
@@ -32,4 +34,8 @@ _LINK_DOC = {
     **_LINK_DOC,
 )
 def open_link(signed: str) -> Response:
-    return downloads.open_link(signed)
+    response = downloads.open_link(signed)
+    # Opened as a page of its own, a PNG is shown by the browser's image viewer, which styles
+    # itself inline: allow that (and nothing else) for this answer, which holds no markup.
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    return response

@@ -7,12 +7,12 @@ from typing import Any
 from flask import g
 
 from .. import downloads
-from ..auth.guards import citizen_required
+from ..auth.guards import BEARER, citizen_required
 from ..document_schemas import DocumentPurposeSchema
 from ..domain.purposes import purposes_payload
 from ..extensions import limiter
 from ..kinds import LICENSE_COPY
-from . import bp, service
+from . import bp, service, showing
 from .schemas import (
     ElectronicLicenseSchema,
     LicenseCopyRequestSchema,
@@ -115,6 +115,22 @@ downloads.add_document_routes(
     links_description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头即可打开"
     "PNG（可长按保存）或 PDF。",
 )
+
+
+@bp.post("/me/licenses/<int:license_id>/show")
+@citizen_required
+@limiter.limit("20 per minute", key_func=downloads.account_key)
+@bp.response(200, showing.ShowLinkSchema)
+@bp.alt_response(404, description="不存在或不属于本人")
+@bp.alt_response(409, description="证书已注销或已换证，不能亮证")
+@bp.doc(
+    summary="亮证",
+    description="本人电子证照的图片（带“仅供查看”水印、亮证时间和证书核验二维码）的短时链接；"
+    "请每 60 秒重新获取一次。不生成加注件，不需要事由。",
+    security=BEARER,
+)
+def show_license(license_id: int) -> dict[str, Any]:
+    return showing.show_link(service.get_license(g.person, license_id), g.account.id)
 
 
 from . import files  # noqa: E402,F401  (header-free downloads)

@@ -44,6 +44,9 @@ class HousingProofSchema(DocumentFilesSchema):
     serial = fields.String(metadata={"description": "证明编号"})
     scope = fields.String()
     scope_label = fields.String(metadata={"description": "个人 / 家庭"})
+    watermark = fields.String(
+        metadata={"description": "印在证明上的用途句子", "example": "仅供办理贷款使用"}
+    )
     queried_at = fields.DateTime(metadata={"description": "查询时点"})
     issued_at = fields.DateTime(metadata={"description": "出具时间"})
     valid_until = fields.DateTime(metadata={"description": "有效期至"})

@@ -29,7 +29,7 @@ from ..domain.properties import (
 from ..domain.purposes import is_common, proof_valid_days
 from ..downloads import links_for
 from ..errors import Problem
-from ..kinds import HOUSING_PROOF
+from ..kinds import HOUSING_PROOF, printing
 from ..kinds.housing_proof import result_text
 from ..labels import CO_OWNERSHIP_LABELS, PROOF_RESULT_LABELS, PROOF_SCOPE_LABELS, proof_result
 from ..models import HousingProof, Person
@@ -137,6 +137,7 @@ def proof_dict(proof: HousingProof, *, account_id: int | None = None) -> dict[st
         "scope": proof.scope,
         "scope_label": PROOF_SCOPE_LABELS[proof.scope],
         "purpose": proof.purpose,
+        "watermark": printing.watermark(proof.purpose),
         "queried_at": proof.queried_at,
         "issued_at": proof.issued_at,
         "valid_until": proof.valid_until,

@@ -23,6 +23,11 @@ QR_MAX_AGE = 86400
 def _page(result: service.Answer) -> Response:
     status = 400 if result.verdict == "malformed" else 200
     cfg = current_app.config
+    # 长辈版: ?large=1|0 chooses (and keeps the choice in the app's cookie), else the cookie.
+    from ..webapp import CARE_COOKIE, care_mode
+
+    chosen = request.args.get("large")
+    large = chosen == "1" or (chosen != "0" and care_mode())
     html = render_template(
         "verify.html",
         answer=result,
@@ -30,10 +35,12 @@ def _page(result: service.Answer) -> Response:
         as_of_text=time_zh(result.as_of),
         registry_name=cfg["REGISTRY_NAME"],
         registry_phone=cfg["REGISTRY_PHONE"],
-        large=request.args.get("large") == "1",
+        large=large,
         path=request.path,
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
+    if chosen in ("0", "1"):
+        response.set_cookie(CARE_COOKIE, chosen, max_age=31536000, samesite="Lax")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -56,6 +56,7 @@ from ..kinds.base import KindView
 from ..kinds.certificate import certificate_view
 from ..labels import VERDICT_LABELS
 from ..models import Certificate
+from .tone import tone_of
 
 VERDICTS = (
     "authentic",
@@ -89,6 +90,11 @@ class Answer:
     def verdict_label(self) -> str:
         return VERDICT_LABELS[self.verdict]
 
+    @property
+    def tone(self) -> dict[str, str]:
+        """Three states (green / amber / red) with icon and words: see tone.py."""
+        return tone_of(self.verdict, self.encumbrances, self.content_changed)
+
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
             "verdict": self.verdict,
@@ -97,10 +103,11 @@ class Answer:
             "content_changed": self.content_changed,
             "encumbrances": self.encumbrances,
             "as_of": iso(self.as_of),
+            **self.tone,
+            "display": [{"label": label, "value": value} for label, value in self.display],
         }
         if self.document is not None:
             body["document"] = self.document
-            body["display"] = [{"label": label, "value": value} for label, value in self.display]
         return body
 
 

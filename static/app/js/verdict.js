@@ -1,60 +1,34 @@
 /* Renders a verification answer of /api/v1/verify/image and /api/v1/verify/by-number:
- * {verdict, verdict_label, reason, content_changed, document?, display[]?, encumbrances[],
- *  as_of}. The words and the rows are the server's (the same the /v/ page,
- * the JSON answer and the partner API show); only tone and icon are chosen here. */
+ * {verdict, tone, icon, headline, advice, display[{label, value}], encumbrances[], as_of}.
+ * Three states: green (ok) only for a clean, current document, amber (warn) for a genuine
+ * but encumbered one, red (bad) for the rest — always with an icon and words too. */
 (function () {
   "use strict";
   var B = window.BDC;
   var h = B.h;
 
-  // verdict → [tone, icon]
-  var LOOK = {
-    authentic: ["ok", "✓"],
-    cancelled: ["bad", "✕"],
-    superseded: ["bad", "✕"],
-    expired: ["warn", "!"],
-    forged: ["bad", "✕"],
-    unknown_document: ["bad", "?"],
-    malformed: ["muted", "?"],
-  };
+  // Only for an answer the page makes itself (a scanned code that is not ours): the server's
+  // words of the malformed verdict (words.js), the red tone and its icon.
+  var FALLBACK = ["bad", "✕", B.label("verdict", "malformed"), B.label("verdictText", "malformed")];
 
-  function rows(answer) {
-    return (answer.display || []).map(function (row) {
-      return [row.label, row.value];
-    });
-  }
-
+  /* The server's words and rows (one vocabulary, one formatter: verification/tone.py and the
+   * page's display rows) — the app never translates or formats a verdict itself. */
   function render(answer) {
     var code = answer.verdict || "malformed";
-    var look = LOOK[code] || LOOK.malformed;
-    var doc = answer.document || null;
+    var spec = FALLBACK;
     var encumbrances = answer.encumbrances || [];
-    var tone = look[0];
-    var title = answer.verdict_label || B.label("verdict", code);
-    if (code === "authentic" && encumbrances.length) {
-      tone = "warn";
-      var kinds = [];
-      encumbrances.forEach(function (e) {
-        var text = e.label || B.label("encumbrance", e.kind);
-        if (kinds.indexOf(text) < 0) kinds.push(text);
-      });
-      title = title + "，存在" + kinds.join("、");
-    }
-    var isCertificate = doc && /certificate$/.test(doc.kind || "");
-    var clear = Object.keys(B.labels("encumbrance")).map(function (kind) {
-      return B.label("encumbrance", kind);
+    var tone = answer.tone || spec[0];
+    var rows = (answer.display || []).map(function (row) {
+      return [row.label, row.value];
     });
     return h(
       "div",
-      { class: "result result_" + tone, "data-verdict": code },
-      h("span", { class: "result__icon", "aria-hidden": "true", text: look[1] }),
-      h("h2", { class: "result__title", id: "verdict-title", text: title }),
-      h("p", { class: "result__desc", text: B.label("verdictText", code) }),
-      B.kvList(rows(answer)),
+      { class: "result result_" + tone, "data-verdict": code, "data-tone": tone },
+      h("span", { class: "result__icon", "aria-hidden": "true", text: answer.icon || spec[1] }),
+      h("h2", { class: "result__title", id: "verdict-title", text: answer.headline || spec[2] }),
+      h("p", { class: "result__desc", text: answer.message || answer.advice || spec[3] }),
+      rows.length ? B.kvList(rows) : null,
       encumbrances.map(B.encumbranceNotice),
-      code === "authentic" && !encumbrances.length && isCertificate
-        ? h("div", { class: "notice notice_ok" }, h("strong", { text: "未发现" + clear.join("、") }))
-        : null,
       answer.content_changed
         ? h(
             "div",
