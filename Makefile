@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 export FLASK_APP := wsgi
 
-.PHONY: setup system-deps run test test-js test-pg test-browser lint format bench clean
+.PHONY: setup system-deps run test test-js test-pg test-browser test-faults lint format bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,14 +46,21 @@ run: setup
 	$(PY) -m miniapp_api.dev.serve
 
 test: setup test-js
-	$(PY) -m pytest -W error -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -W error -m "not browser and not faults" $(PYTEST_ARGS)
 
 # static/js/verify.mjs against tests/vectors/ (Node's built-in test runner).
 test-js: setup
 	node --test tests/js/
 
 test-pg: setup
-	TEST_DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -W error -m "not browser" $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$(PG_TEST_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -W error -m "not browser and not faults" $(PYTEST_ARGS)
+
+# The fault pass (docs/deployment.md): a private PostgreSQL cluster and Redis it kills and
+# restarts, gunicorn with two workers, Debian's nginx (installed when missing). Ports 18110-18113.
+test-faults: setup
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null)
+	@command -v redis-server >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null)
+	$(PY) -m pytest -W error -m faults -s tests/test_fault_pass.py $(PYTEST_ARGS)
 
 # Headless Chromium from Debian (installed when missing); screenshots go to artifacts/.
 test-browser: setup
@@ -63,6 +70,7 @@ test-browser: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: setup
 	$(VENV)/bin/ruff check --fix .

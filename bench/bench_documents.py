@@ -106,7 +106,7 @@ def main() -> None:
     from miniapp_api import downloads, rendering
     from miniapp_api.demo.seed import seed_demo
     from miniapp_api.domain import documents
-    from miniapp_api.licenses import rendering_glue
+    from miniapp_api.kinds import printing as rendering_glue
     from miniapp_api.licenses import service as licenses
     from miniapp_api.proofs import service as proofs
 

@@ -6,7 +6,8 @@ Each `bench/bench_*.py` is run as its own process (with the repository on PYTHON
 writes its JSON figures under bench/results/. `--large` adds the verification benchmark at
 1,000,000 certificates (seeding it takes a while the first time; the database is cached in
 bench/results/cache/). Set BENCH_DATABASE_URL=postgresql+psycopg://… to run the verification
-benchmark on PostgreSQL instead of SQLite. Figures and targets: docs/performance.md.
+benchmark on PostgreSQL instead of SQLite. `bench_memory.py` (memory per gunicorn worker against a
+bare Flask worker) is one of the scripts. Figures and targets: docs/performance.md.
 """
 
 from __future__ import annotations

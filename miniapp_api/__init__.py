@@ -1,17 +1,62 @@
-"""The citizen service of the city Real Estate Registration Center (Flask app)."""
+"""The citizen service of the city Real Estate Registration Center (Flask app).
+
+All wiring is here: extensions, blueprints and pages, document kinds, CLI command groups.
+Features never register themselves on import (see docs/architecture.md).
+"""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+from apispec.exceptions import DuplicateComponentNameError
 from flask import Flask
 from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import (
+    alerts,
+    applications,
+    auth,
+    console,
+    error_pages,
+    handover,
+    kinds,
+    licenses,
+    models,
+    partners,
+    proofs,
+    staff,
+    unit_of_work,
+    utilities,
+    verification,
+    webapp,
+)
+from .alerts import cli as alerts_cli
+from .applications import cli as applications_cli
+from .auth import cli as auth_cli
+from .auth import tokens
+from .auth.wechat_views import push_bp
 from .config import load_config
+from .database import db
+from .db_setup import configure_engine_events
+from .demo import cli as demo_cli
+from .errors import register_error_handlers
+from .extensions import api, kv, limiter, migrate
+from .handover import cli as handover_cli
+from .inputs import init_app as init_input_rules
+from .licenses.showing import LICENSE_VIEW
+from .observability import configure_logging, init_request_hooks
+from .ops import bp as ops_bp
+from .ops import cli as ops_cli
+from .ops import keys_cli
+from .partners import cli as partners_cli
+from .utilities import cli as utilities_cli
+from .verification.pages import pages as verification_pages
 
 ROOT = Path(__file__).resolve().parent.parent
+assert models  # models must be imported before migrations see them
 
 
 class StatelessSessions(SessionInterface):
@@ -36,8 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path), config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.session_interface = StatelessSessions()
-
-    from .observability import configure_logging, init_request_hooks
+    tokens.parse_secrets(app.config.get("JWT_SECRETS") or "")  # ConfigError when bad
 
     configure_logging(app.config["LOG_LEVEL"])
     if app.config["PROXY_COUNT"]:
@@ -45,27 +89,28 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
     _init_extensions(app)
+    kinds.init_app(
+        app,
+        (
+            kinds.PROPERTY_CERTIFICATE,
+            kinds.REGISTRATION_CERTIFICATE,
+            kinds.LICENSE_COPY,
+            kinds.HOUSING_PROOF,
+            LICENSE_VIEW,  # 亮证: header-free picture links only (licenses/showing.py)
+        ),
+    )
     init_request_hooks(app)
-    from .inputs import init_app as init_input_rules
-
+    unit_of_work.init_app(app)  # after the request hooks: commits before the access log line
     init_input_rules(app)  # bounded <int:...> converter: before any route is added
     _register_blueprints(app)
-
-    from .errors import register_error_handlers
-
+    _init_features(app)
     register_error_handlers(app)
-
-    from .cli import register_cli
-
-    register_cli(app)
+    error_pages.init_app(app)  # browsers get HTML error pages (content negotiation)
+    _register_cli(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (models must be imported before migrations see them)
-    from .db_setup import configure_engine_events
-    from .extensions import api, db, kv, limiter, migrate
-
     db.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)
@@ -73,30 +118,60 @@ def _init_extensions(app: Flask) -> None:
     api.init_app(app)
     kv.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    # Redis down: limits count per process in memory until it answers again (flask-limiter
+    # checks it with a backoff); its commands give up after REDIS_TIMEOUT.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    if app.config["REDIS_URL"]:
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", kv.client_options())
     limiter.init_app(app)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from . import auth, handover, licenses, partners, proofs, staff, verification, webapp
-    from .extensions import api
-    from .ops import bp as ops_bp
+SECURITY_SCHEMES = {"bearerAuth": auth.BEARER_SCHEME, "PartnerApiKey": partners.API_KEY_SCHEME}
 
+
+def _register_blueprints(app: Flask) -> None:
+    """Pages first, then the API blueprints in the order of the OpenAPI document's tags."""
     app.register_blueprint(ops_bp)
     app.register_blueprint(webapp.bp)
-    for module in (auth, verification, proofs, licenses, handover, staff, partners):
-        api.register_blueprint(module.bp)
-    from . import applications
+    for name, scheme in SECURITY_SCHEMES.items():
+        with suppress(DuplicateComponentNameError):
+            api.spec.components.security_scheme(name, scheme)
+    for blueprint in (
+        push_bp,  # /wechat/callback (outside /api/: WeChat calls it with XML bodies)
+        auth.bp,
+        verification.bp,
+        proofs.bp,
+        licenses.bp,
+        handover.bp,
+        staff.bp,
+        partners.bp,
+        applications.bp,  # 一窗办事
+        alerts.bp,  # 产权变动提醒
+        utilities.bp,  # 水电气联动过户
+    ):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(verification_pages)  # /v/{TOKEN}, QR images, /.well-known/jwks.json
+    app.register_blueprint(console.bp)  # the staff console's pages under /staff/
 
-    applications.init_app(app)
-    from . import alerts
 
-    alerts.init_app(app)
-    from . import console
+def _init_features(app: Flask) -> None:
+    """Settings of the features and their listeners on each other's events (per app)."""
+    applications.init_app(app)  # settings
+    utilities.init_app(app)  # settings; tasks on application status changes
+    alerts.init_app(app)  # alerts on applications, encumbrances and certificates; holds
+    console.init_app(app)  # its own cookie session (path /staff) and CSRF
 
-    console.init_app(app)  # staff console pages under /staff/
-    from . import utilities
 
-    utilities.init_app(app)  # 水电气联动过户: hooks into applications
-    pages = getattr(verification, "pages", None)
-    if pages is not None:
-        app.register_blueprint(pages)
+def _register_cli(app: Flask) -> None:
+    for register in (
+        auth_cli.register,
+        keys_cli.register,
+        partners_cli.register,
+        demo_cli.register,
+        ops_cli.register,
+        handover_cli.register,
+        applications_cli.register,
+        utilities_cli.register,
+        alerts_cli.register,
+    ):
+        register(app)

@@ -55,6 +55,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PII_KEY": env.get("PII_KEY"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL", default_db),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Seconds a Redis command (or connect) may take before the call fails (docs/deployment.md).
+        "REDIS_TIMEOUT": float(env.get("REDIS_TIMEOUT", "0.5")),
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
         "REGISTRY_NAME": env.get("REGISTRY_NAME", "汨罗市不动产登记中心"),
         "REGISTRY_REGION_CODE": env.get("REGISTRY_REGION_CODE", "430681"),
@@ -62,6 +64,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REGISTRY_PROVINCE_ABBR": env.get("REGISTRY_PROVINCE_ABBR", "湘"),
         "REGISTRY_CITY": env.get("REGISTRY_CITY", "汨罗市"),
         "REGISTRY_PHONE": env.get("REGISTRY_PHONE", "0730-5222222"),
+        "REGISTRY_HOURS": env.get("REGISTRY_HOURS", "周一至周五 8:30–12:00，14:30–17:30"),
         "PORT": int(env.get("PORT", "8000")),
         "KEYS_DIR": env.get("KEYS_DIR", str(instance_path / "keys")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(6 * 1024 * 1024))),

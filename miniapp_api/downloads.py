@@ -35,16 +35,21 @@ from urllib.parse import quote
 
 from flask import Response, current_app, g, request
 
+from . import kinds, unit_of_work
+from .database import db
+from .document_schemas import DownloadLinksSchema
 from .domain import audit
 from .errors import Problem
-from .extensions import db
+from .models import WechatAccount
+from .rendering import get_fonts
 
 LINK_VERSION = 1
 DEFAULT_LINK_TTL = 300
 MAX_LINK_TTL = 600
 FORMATS = {"png": "image/png", "pdf": "application/pdf"}
-KINDS = ("license_copy", "housing_proof")
-_KIND_CODES = {"license_copy": "c", "housing_proof": "p"}
+KINDS = ("license_copy", "housing_proof", "license_view")
+# license_view: 亮证, the holder's e-license shown as a picture (licenses/showing.py)
+_KIND_CODES = {"license_copy": "c", "housing_proof": "p", "license_view": "v"}
 _CODE_KINDS = {code: kind for kind, code in _KIND_CODES.items()}
 MAC_BYTES = 16
 
@@ -153,6 +158,12 @@ def links_for(kind: str, public_id: str, account_id: int) -> dict[str, Any]:
     return links
 
 
+def issue_links(kind: str, public_id: str, account_id: int) -> dict[str, Any]:
+    """:func:`links_for`, audited as ``download_link.issue``."""
+    audit.record("download_link.issue", object_type=kind, object_id=public_id)
+    return links_for(kind, public_id, account_id)
+
+
 # --- renderer version, ETag, cache -----------------------------------------------------------
 @lru_cache(maxsize=1)
 def renderer_version() -> str:
@@ -163,8 +174,6 @@ def renderer_version() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     try:
-        from .rendering import get_fonts
-
         fonts = get_fonts()
         for face in (fonts.regular, fonts.bold):
             digest.update(f"{face.path}#{face.index}#{face.name}".encode())
@@ -178,10 +187,18 @@ def etag_for(kind: str, public_id: str, fmt: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:32]
 
 
+# Per worker: 64 documents (a PNG is ~90 KB, a PDF ~45 KB: ~4.5 MB in practice), and never more
+# than 8 MiB whatever their size (docs/performance.md, "Memory").
+RENDER_CACHE_ENTRIES = 64
+RENDER_CACHE_BYTES = 8 * 1024 * 1024
+
+
 class RenderCache:
     """A small thread-safe LRU of rendered bytes, bounded by entries and total size."""
 
-    def __init__(self, max_entries: int = 64, max_bytes: int = 24 * 1024 * 1024) -> None:
+    def __init__(
+        self, max_entries: int = RENDER_CACHE_ENTRIES, max_bytes: int = RENDER_CACHE_BYTES
+    ) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._items: OrderedDict[str, bytes] = OrderedDict()
@@ -284,7 +301,7 @@ def file_response(
         result="ok",
         detail={"format": fmt, "via": via, "cache": cache_state},
     )
-    db.session.commit()
+    unit_of_work.done()
     headers = {
         "ETag": f'"{etag}"',
         # Private and revalidated each time: every open is authorised and audited, and a
@@ -296,3 +313,93 @@ def file_response(
     if body is None:
         return Response(status=304, headers=headers)
     return Response(body, status=200, mimetype=FORMATS[fmt], headers=headers)
+
+
+def document_file(
+    kind: kinds.DocumentKind,
+    record: Any,
+    fmt: str,
+    *,
+    via: str = "header",
+    actor: tuple[str, int] | None = None,
+) -> Response:
+    """:func:`file_response` for one record of a printable document kind."""
+    return file_response(
+        kind=kind.name,
+        public_id=record.public_id,
+        fmt=fmt,
+        filename=kind.filename(record, fmt),
+        fallback_filename=kind.filename(record, fmt, ascii_only=True),
+        render=lambda: kind.render(record, fmt),
+        via=via,
+        actor=actor,
+    )
+
+
+def _refused_link(kind: str, public_id: str, account_id: int | None, reason: str) -> Problem:
+    return audit.refuse(
+        Problem(403, "download_link_invalid", "下载链接无效，请返回重新获取"),
+        "document.download",
+        object_type=kind,
+        object_id=public_id[:64],
+        actor=("citizen", account_id) if account_id is not None else audit.PUBLIC,
+        reason=reason,
+        detail={"via": "link"},
+    )
+
+
+def open_link(signed: str) -> Response:
+    """Serve a header-free link: check its signature and expiry, load the document through
+    its kind and check that it belongs to the account the link was made for."""
+    try:
+        link = read_link(signed)
+    except Problem as problem:
+        raise audit.refuse(
+            problem,
+            "document.download",
+            object_type="download_link",
+            reason=problem.code,
+            detail={"via": "link"},
+        ) from None
+    account = db.session.get(WechatAccount, link.account_id)
+    person_id = account.person_id if account is not None else None
+    kind = kinds.get(link.kind)
+    record = kind.load(link.public_id) if kind is not None and kind.printable else None
+    if kind is None or record is None or not kind.owned_by(record, person_id):
+        raise _refused_link(link.kind, link.public_id, link.account_id, "not_owner")
+    return document_file(kind, record, link.fmt, via="link", actor=("citizen", link.account_id))
+
+
+def add_document_routes(
+    bp: Any,
+    guard: Callable[[Callable[..., Any]], Callable[..., Any]],
+    path: str,
+    kind: kinds.DocumentKind,
+    load: Callable[..., Any],
+    *,
+    title: str,
+    links_description: str,
+) -> None:
+    """Register the download-links, PNG and PDF endpoints of one citizen document kind whose
+    JSON detail is at ``path``; ``load(**path_args)`` answers the citizen's own record (or
+    raises the 404 of someone else's). The routes of copies and proofs are made here once."""
+
+    def links(**path_args: Any) -> dict[str, Any]:
+        record = load(**path_args)
+        return issue_links(kind.name, record.public_id, g.account.id)
+
+    links.__name__ = f"{kind.name}_links"
+    documented = bp.doc(summary=f"获取{title}下载链接", description=links_description)(links)
+    documented = bp.alt_response(404, description="不存在或不属于本人")(documented)
+    bp.post(path + "/download-links")(guard(bp.response(200, DownloadLinksSchema)(documented)))
+    for fmt in FORMATS:
+        doc = bp.doc(summary=f"{title} {fmt.upper()}", **FILE_RESPONSES_DOC)
+        bp.get(f"{path}.{fmt}")(guard(doc(_file_view(kind, load, fmt))))
+
+
+def _file_view(kind: kinds.DocumentKind, load: Callable[..., Any], fmt: str) -> Any:
+    def view(**path_args: Any) -> Response:
+        return document_file(kind, load(**path_args), fmt)
+
+    view.__name__ = f"{kind.name}_{fmt}"
+    return view

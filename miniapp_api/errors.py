@@ -6,12 +6,16 @@ Domain code raises `Problem(status, code, detail)`; views never build error bodi
 from __future__ import annotations
 
 import logging
+import re
+from contextlib import suppress
 from typing import Any
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, has_app_context, json, request
 from werkzeug.exceptions import HTTPException
+
+from .database import db
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +105,23 @@ class ProblemDocsPlugin(BasePlugin):
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": "Problem"}}
 
 
+# Where a browser's HTML error page comes from: create_app registers error_pages.page_response
+# here (it answers None when the client prefers JSON). Kept as a hook so this base module
+# imports nothing above it.
+PAGE_EXTENSION = "problem_page"
+
+
 def problem_response(problem: Problem) -> Response:
+    # A browser navigating gets the same problem as an HTML page (miniapp_api/error_pages.py).
+    page = current_app.extensions.get(PAGE_EXTENSION) if has_app_context() else None
+    if page is not None:
+        try:
+            response = page(problem)
+        except Exception:  # the page itself failed: the problem JSON still answers
+            log.exception("error page failed", extra={"code": problem.code})
+        else:
+            if response is not None:
+                return response
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem.code,
         "title": problem.title,
@@ -179,6 +199,64 @@ def from_http_exception(exc: HTTPException) -> Problem:
     return Problem(status)
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+def dependency_unavailable(dependency: str) -> Problem:
+    """503 while the database or Redis does not answer: the client may retry shortly."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if dependency == "database":
+        return Problem(
+            503,
+            "database_unavailable",
+            "数据库暂时无法访问，请稍后再试",
+            headers=headers,
+            dependency=dependency,
+        )
+    return Problem(
+        503,
+        "service_unavailable",
+        "服务暂时不可用，请稍后再试",
+        headers=headers,
+        dependency=dependency,
+    )
+
+
+# The verification page a phone camera opens (not its QR images): it answers HTML, also when
+# it cannot answer the check (429 over the limit, 503 a dependency down).
+_PAGE_PATH = re.compile(r"^/[vV]/[^/.]+$")
+_PAGE_TEXT = {
+    429: ("查询过于频繁", "您的网络近期核验次数过多，请稍后再试。"),
+    503: ("服务暂时不可用", "核验服务正在恢复，请稍后再试。"),
+}
+
+
+def answer(problem: Problem) -> Response:
+    """The problem as JSON — or, on the verification page, as a readable HTML page with the
+    same status, headers and request id."""
+    if problem.status in _PAGE_TEXT and request and _PAGE_PATH.match(request.path):
+        from flask import current_app, render_template
+
+        title, text = _PAGE_TEXT[problem.status]
+        retry_after = problem.headers.get("Retry-After") or str(RETRY_AFTER_SECONDS)
+        html = render_template(
+            "verify_busy.html",
+            title=title,
+            text=text,
+            retry_after=retry_after,
+            request_id=getattr(g, "request_id", ""),
+            registry_name=current_app.config["REGISTRY_NAME"],
+            registry_phone=current_app.config["REGISTRY_PHONE"],
+        )
+        response = Response(html, status=problem.status, content_type="text/html; charset=utf-8")
+        for name, value in problem.headers.items():
+            response.headers[name] = value
+        response.headers["Retry-After"] = retry_after
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return problem_response(problem)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def handle_problem(problem: Problem) -> Response:
@@ -186,12 +264,28 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException) -> Response:
-        return problem_response(from_http_exception(exc))
+        return answer(from_http_exception(exc))
+
+    import redis
+    from sqlalchemy import exc as sa_exc
+
+    @app.errorhandler(redis.ConnectionError)
+    @app.errorhandler(redis.TimeoutError)
+    def handle_redis_down(exc: Exception) -> Response:
+        log.warning("redis unavailable", extra={"error_type": type(exc).__name__})
+        return answer(dependency_unavailable("redis"))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)  # no pooled connection became free in time
+    def handle_database_down(exc: Exception) -> Response:
+        log.warning("database unavailable", extra={"error_type": type(exc).__name__})
+        with suppress(Exception):
+            db.session.rollback()
+        return answer(dependency_unavailable("database"))
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        from .extensions import db
-
         db.session.rollback()
         return problem_response(Problem(500))

@@ -7,28 +7,14 @@ from http import HTTPStatus
 from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_smorest import Api
-from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
 
+from .database import db
 from .errors import PROBLEM_CONTENT_TYPE, ProblemDocsPlugin, ProblemSchema
 from .kvstore import KeyValueStore
+from .netutil import client_address
 
-# Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+__all__ = ["api", "db", "kv", "limiter", "migrate"]
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
@@ -56,10 +42,4 @@ api = ProblemApi(spec_kwargs={"extra_plugins": [ProblemDocsPlugin()]})
 kv = KeyValueStore()
 
 
-def _client_key() -> str:
-    from .netutil import client_address
-
-    return client_address()
-
-
-limiter = Limiter(key_func=_client_key, default_limits=[], headers_enabled=True)
+limiter = Limiter(key_func=client_address, default_limits=[], headers_enabled=True)

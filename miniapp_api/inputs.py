@@ -31,9 +31,62 @@ INT_MAX = 2**31 - 1
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+# JSON bodies: at most this many nested arrays/objects (our bodies need three), and no number
+# longer than this many digits (Python refuses integers over 4,300 digits; ours fit in 10).
+MAX_JSON_DEPTH = 32
+MAX_JSON_NUMBER_DIGITS = 100
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_JSON_LONG_NUMBER = re.compile(rb"\d{%d,}" % (MAX_JSON_NUMBER_DIGITS + 1))
+
+
+def json_body_is_hostile(body: bytes) -> bool:
+    """True when a JSON body nests deeper than MAX_JSON_DEPTH or holds a number of more than
+    MAX_JSON_NUMBER_DIGITS digits (outside strings): the parser would recurse until Python's
+    limit or refuse the integer with an error that is not a decoding error. Cheap for
+    ordinary bodies: the full scan runs only when the counts make it possible."""
+    if (
+        body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH
+        and _JSON_LONG_NUMBER.search(body) is None
+    ):
+        return False
+    bare = _JSON_STRING.sub(b'""', body)
+    if _JSON_LONG_NUMBER.search(bare) is not None:
+        return True
+    depth = 0
+    for match in _JSON_BRACKET.finditer(bare):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+# Printed text (one rule for every text field: it may end up on a certificate page, an
+# annotated copy or a proof): no bidi controls (a U+202E "right-to-left override" makes
+# 院法 read as 法院 on the public /v/ page), no zero-width or other invisible format
+# characters, no emoji, pictographs or variation selectors (our CJK font cannot print them),
+# no private-use or non-character code points. Rare CJK ideographs beyond the BMP (names) and
+# ordinary full-width punctuation and symbols (※ ℃ №) are fine.
+# (CJK ideographs up to Extension H, U+20000-U+323AF, stay allowed.)
+_UNPRINTABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u206f\u2600-\u27bf\u2b00-\u2bff\u3164\ue000-\uf8ff"
+    "\ufe00-\ufe0f\ufeff\ufff0-\uffff\U00010000-\U0001ffff\U000323b0-\U0010ffff]"
+)
+
+
 def has_bad_text(value: str) -> bool:
     """NUL, another control character (not tab/LF/CR) or a lone surrogate in `value`."""
     return _BAD_TEXT.search(value) is not None
+
+
+def has_unprintable_text(value: str) -> bool:
+    """Bidi controls, zero-width characters, emoji or other code points that cannot be
+    printed on a document (see ``_UNPRINTABLE``)."""
+    return _UNPRINTABLE.search(value) is not None
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -51,13 +104,17 @@ class BoundedIntConverter(IntegerConverter):
 
 
 class CleanText(validate.Validator):
-    """Refuses NUL, other control characters and lone surrogates."""
+    """Refuses NUL, other control characters, lone surrogates and unprintable characters."""
 
     error = "含有无效字符（控制字符或不完整的编码），请检查后重新填写"
+    unprintable = "含有无法打印的字符（如表情符号、零宽字符或文字方向控制符），请删除后重新填写"
 
     def __call__(self, value: Any) -> Any:
-        if isinstance(value, str) and has_bad_text(value):
-            raise ValidationError(self.error)
+        if isinstance(value, str):
+            if has_bad_text(value):
+                raise ValidationError(self.error)
+            if has_unprintable_text(value):
+                raise ValidationError(self.unprintable)
         return value
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 
 from .errors import Problem
+from .inputs import json_body_is_hostile
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Anything that looks like an 18-char ID number or a bearer token is scrubbed from log lines.
@@ -20,9 +21,25 @@ _ID_NUMBER_RE = re.compile(r"\b\d{17}[\dXx]\b")
 _TOKEN_RE = re.compile(r"\b(eyJ[\w-]+\.[\w-]+\.[\w-]+|Bearer\s+\S+)")
 
 
+# Paths that carry a credential: the QR token (/v/{TOKEN}, its images, the verify API) and a
+# signed download link (/api/v1/files/{signed}). Logged as /v/[token], /api/v1/files/[link].
+_PATH_SECRETS = (
+    (re.compile(r"^(/[vV]/)[^/.]+"), r"\1[token]"),
+    (re.compile(r"^(/api/v1/verify/)(?!by-number$|image$)[^/]+$"), r"\1[token]"),
+    (re.compile(r"^(/api/v1/files/)[^/]+"), r"\1[link]"),
+)
+
+
 def scrub(text: str) -> str:
     text = _ID_NUMBER_RE.sub("[id-number]", text)
     return _TOKEN_RE.sub("[token]", text)
+
+
+def scrub_path(path: str) -> str:
+    """A request path fit for a log line: no token, signed link or ID number."""
+    for pattern, replacement in _PATH_SECRETS:
+        path = pattern.sub(replacement, path)
+    return scrub(path)
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,7 +58,7 @@ class JsonFormatter(logging.Formatter):
         if has_request_context():
             entry["request_id"] = getattr(g, "request_id", None)
             entry["method"] = request.method
-            entry["path"] = scrub(request.path)
+            entry["path"] = scrub_path(request.path)
         for key, value in record.__dict__.items():
             if key not in self._skip and not key.startswith("_"):
                 entry[key] = scrub(value) if isinstance(value, str) else value
@@ -101,6 +118,8 @@ def init_request_hooks(app: Flask) -> None:
         if ctype == "application/json":
             if length > app.config["MAX_JSON_BYTES"]:
                 raise Problem(413, "payload_too_large", "提交的内容超过大小限制")
+            if json_body_is_hostile(request.get_data(cache=True)):
+                raise Problem(400, "invalid_json", "请求内容不是有效的 JSON（嵌套过深或数字过长）")
             return
         if ctype in {"multipart/form-data", "text/csv"}:
             return  # endpoints that take files check the type themselves
@@ -128,6 +147,7 @@ def init_request_hooks(app: Flask) -> None:
             log.info(
                 "request",
                 extra={
+                    "path": scrub_path(request.path),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

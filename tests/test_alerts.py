@@ -588,8 +588,8 @@ def test_digest_command(app, demo, citizen_headers):
 
 # --- demo -------------------------------------------------------------------------------------
 def test_demo_citizen_has_alerts_of_every_kind(app):
-    from miniapp_api.alerts.demo import demo_section, seed_alerts
-    from miniapp_api.applications.demo import seed_applications
+    from miniapp_api.demo.alerts import demo_section, seed_alerts
+    from miniapp_api.demo.applications import seed_applications
     from miniapp_api.models.alerts import ALERT_KINDS
 
     seed_applications()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from miniapp_api.applications.demo import demo_section, seed_applications
+from miniapp_api.demo.applications import demo_section, seed_applications
 from miniapp_api.extensions import db
 from miniapp_api.models import Application, Partner
 from miniapp_api.models.applications import APPLICATION_STATUSES

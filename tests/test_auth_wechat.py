@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import time
 from typing import Any
 
 import pytest
@@ -182,10 +184,15 @@ MESSAGE = (
 )
 
 
+def fresh(app: Any) -> dict[str, str]:
+    """Signed parameters as WeChat sends them with a push: the current time, a new nonce."""
+    return signed(app, timestamp=str(int(time.time())), nonce=str(secrets.randbelow(10**9)))
+
+
 def post_xml(client: Any, app: Any, body: str | bytes, **query: str) -> Any:
     return client.post(
         CALLBACK,
-        query_string={**signed(app), **query},
+        query_string={**fresh(app), **query},
         data=body.encode() if isinstance(body, str) else body,
         content_type="text/xml",
     )
@@ -213,7 +220,7 @@ def test_push_is_parsed_and_answered_success(app, client, monkeypatch):
 def test_push_with_bad_signature_is_403(app, client):
     response = client.post(
         CALLBACK,
-        query_string={**signed(app), "signature": "0" * 40},
+        query_string={**fresh(app), "signature": "0" * 40},
         data=MESSAGE,
         content_type="text/xml",
     )
@@ -228,6 +235,32 @@ def test_push_handler_failure_still_answers_success(app, client, monkeypatch):
 
     monkeypatch.setattr(wechat_push, "PUSH_HANDLERS", [broken])
     assert post_xml(client, app, MESSAGE).get_data(as_text=True) == "success"
+
+
+@pytest.mark.parametrize(
+    "age", [-400, 400, int(time.time() - 978307200)], ids=["future", "old", "2001"]
+)
+def test_push_outside_the_freshness_window_is_refused(app, client, monkeypatch, age):
+    from miniapp_api.auth import wechat_push
+
+    seen: list[dict[str, str]] = []
+    monkeypatch.setattr(wechat_push, "PUSH_HANDLERS", [seen.append])
+    query = signed(app, timestamp=str(int(time.time()) - age), nonce="42")
+    response = client.post(CALLBACK, query_string=query, data=MESSAGE, content_type="text/xml")
+    problem(response, 403, "wechat_push_stale")
+    assert seen == []
+
+
+def test_a_replayed_push_is_not_handled_twice(app, client, monkeypatch):
+    from miniapp_api.auth import wechat_push
+
+    seen: list[dict[str, str]] = []
+    monkeypatch.setattr(wechat_push, "PUSH_HANDLERS", [seen.append])
+    query = fresh(app)
+    for _ in range(3):
+        response = client.post(CALLBACK, query_string=query, data=MESSAGE, content_type="text/xml")
+        assert response.get_data(as_text=True) == "success"  # WeChat stops retrying
+    assert len(seen) == 1
 
 
 BILLION_LAUGHS = (

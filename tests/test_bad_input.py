@@ -190,6 +190,11 @@ MALFORMED_BODIES = [
     ("invalid-utf8", b'{"purpose": "\xff\xfe"}', "application/json", 400, "invalid_json"),
     ("not-json-type", b'{"purpose": "x"}', "text/plain", 415, "unsupported_media_type"),
     ("form-encoded", b"purpose=x", "application/x-www-form-urlencoded", 415, None),
+    # Hostile JSON (issue #11): deep nesting and a huge integer are invalid JSON, not a 500.
+    ("nested-arrays", b"[" * 1000 + b"]" * 1000, "application/json", 400, "invalid_json"),
+    ("nested-objects-open", b'{"a":' * 6000, "application/json", 400, "invalid_json"),
+    ("nested-objects", b'{"a":' * 600 + b"1" + b"}" * 600, "application/json", 400, "invalid_json"),
+    ("huge-integer", b'{"purpose": ' + b"9" * 5000 + b"}", "application/json", 400, "invalid_json"),
 ]
 CASES: list[Case] = []
 for who, path, valid in JSON_ENDPOINTS:

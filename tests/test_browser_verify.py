@@ -15,8 +15,9 @@ pytestmark = pytest.mark.browser
 # sample name → (verdict heading, text that must be visible on the page)
 CASES = {
     "authentic": ("真实有效", "无抵押、查封、异议登记或预告登记"),
-    "mortgaged": ("真实有效", "注意：该不动产当前存在抵押"),
-    "seized": ("真实有效", "注意：该不动产当前存在查封"),
+    # issue #15: amber words for an encumbered property, green 真实有效 only for a clean one
+    "mortgaged": ("证书真实，但该房产已抵押", "注意：该不动产当前存在抵押"),
+    "seized": ("证书真实，但该房产已被查封", "注意：该不动产当前存在查封"),
     "cancelled": ("已注销", "该证书/证明已被注销"),
     "tampered": ("无法验证", "它可能被篡改或伪造"),
 }

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 import verify
-from miniapp_api.domain import documents
+from miniapp_api.domain import documents, keys
 from miniapp_api.domain.validators import (
     is_valid_certificate_number,
     is_valid_license_id,
@@ -59,7 +59,7 @@ def test_keystore_creates_a_private_first_key(app, tmp_path):
 
 
 def test_keyset_cache_follows_rotation(app, monkeypatch):
-    monkeypatch.setattr(documents, "KEYSET_RECHECK_SECONDS", 0.0)  # another process rotates
+    monkeypatch.setattr(keys, "KEYSET_RECHECK_SECONDS", 0.0)  # another process rotates
     before = documents.current_keyset()
     assert documents.current_keyset() is before
     new_kid = documents.keystore().rotate()

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from miniapp_api import downloads
+from miniapp_api import downloads, kinds
 from miniapp_api.extensions import db
 from miniapp_api.models import AuditEvent, WechatAccount
 
@@ -30,11 +30,8 @@ def fake_render(monkeypatch):
         calls.append(("proof", fmt))
         return b"\x89PNG fake" if fmt == "png" else b"%PDF-1.4 fake"
 
-    from miniapp_api.licenses import service as licenses
-    from miniapp_api.proofs import service as proofs
-
-    monkeypatch.setattr(licenses, "render_copy", copy)
-    monkeypatch.setattr(proofs, "render_proof", proof)
+    monkeypatch.setattr(kinds.LICENSE_COPY, "render", copy)
+    monkeypatch.setattr(kinds.HOUSING_PROOF, "render", proof)
     downloads.render_cache.clear()
     return calls
 

@@ -154,19 +154,15 @@ def test_no_property_proof_pdf_text(world):
 
 
 def test_every_character_of_our_documents_has_a_glyph(world):
-    from miniapp_api.licenses import rendering_glue
-    from miniapp_api.licenses import service as licenses
-    from miniapp_api.proofs import service as proofs
+    from miniapp_api.kinds import HOUSING_PROOF, LICENSE_COPY, printing
 
     fonts = rendering.get_fonts()
     with world["app"].app_context():
-        copy = licenses.copy_by_public_id(world["docs"]["copy"][0]["id"])
-        pages = [rendering.license_page(rendering_glue.license_document(copy, "HTTPS://X/V/A"))]
+        copy = LICENSE_COPY.load(world["docs"]["copy"][0]["id"])
+        pages = [rendering.license_page(printing.license_document(copy, "HTTPS://X/V/A"))]
         for name in ("family", "none"):
-            proof = proofs.proof_by_public_id(world["docs"][name][0]["id"])
-            pages.append(
-                rendering.proof_page(rendering_glue.proof_document(proof, "HTTPS://X/V/A"))
-            )
+            proof = HOUSING_PROOF.load(world["docs"][name][0]["id"])
+            pages.append(rendering.proof_page(printing.proof_document(proof, "HTTPS://X/V/A")))
     for page in pages:
         assert page.missing_glyphs(fonts) == set()
         assert any("仅供办理" in text for text in page.texts())  # the watermark is drawn

@@ -11,6 +11,7 @@ from miniapp_api.config import ConfigError
 from miniapp_api.domain import pii
 from miniapp_api.extensions import db
 from miniapp_api.models import AuditEvent, Person
+from miniapp_api.verification.service import dispose_check_engine
 
 
 def assert_problem(response, status, code=None):
@@ -105,6 +106,7 @@ def test_hsts_in_production(database_uri, tmp_path):
     assert headers["Strict-Transport-Security"].startswith("max-age=")
     with app.app_context():
         db.engine.dispose()
+    dispose_check_engine(app)  # /healthz also checks the verification engine's connection
 
 
 def test_production_refuses_to_start_without_secret(monkeypatch, tmp_path):

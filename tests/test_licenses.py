@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from miniapp_api.domain import documents
 from miniapp_api.extensions import db
+from miniapp_api.kinds import LICENSE_COPY
+from miniapp_api.kinds.license_copy import masked_view as copy_masked_view
 from miniapp_api.licenses import service
 from miniapp_api.licenses.schemas import LicenseCopyRequestSchema
 from miniapp_api.models import AuditEvent, IssuedDocument, LicenseCopy, Person
@@ -145,8 +147,9 @@ def test_free_text_purpose_is_trimmed(client, citizen_headers):
     headers = citizen_headers("zhang")
     response = _copy(client, headers, _license_id(client, headers), purpose="  办理 户籍迁移  ")
     assert response.status_code == 201
-    assert response.json["purpose"] == "办理 户籍迁移"
-    assert response.json["watermark"] == "仅供办理办理 户籍迁移使用"
+    # The sentence's own 办理 is taken off once (issue #15: never 「仅供办理办理…使用」).
+    assert response.json["purpose"] == "户籍迁移"
+    assert response.json["watermark"] == "仅供办理户籍迁移使用"
 
 
 @pytest.mark.parametrize(
@@ -317,7 +320,7 @@ def test_expired_copy_verifies_as_expired(client, citizen_headers, demo):
     license_id = _license_id(client, headers)
     past = datetime.now(UTC) - timedelta(days=3)
     copy = service.make_copy(_person(demo, "zhang"), license_id, "贷款", 1, now=past)
-    token = service.document_of(copy).token
+    token = LICENSE_COPY.document_of(copy).token
     body = client.get(f"/api/v1/verify/{token}").json
     assert body["verdict"] == "expired"
     assert body["document"]["validity"] == "expired"
@@ -341,8 +344,8 @@ def test_copy_of_a_certificate_cancelled_later_verifies_cancelled(client, citize
 def test_masked_view_for_copy(app, client, citizen_headers):
     headers = citizen_headers("wang")
     copy_json = _copy(client, headers, _license_id(client, headers), purpose="贷款").json
-    copy = service.copy_by_public_id(copy_json["id"])
-    view = service.masked_view_for_copy(copy)
+    copy = LICENSE_COPY.load(copy_json["id"])
+    view = copy_masked_view(copy)
     assert view["valid"] is True
     assert view["purpose"] == "贷款"
     assert view["holders"] == ["王*强"]
@@ -350,7 +353,7 @@ def test_masked_view_for_copy(app, client, citizen_headers):
     (unit,) = view["units"]
     assert set(unit) == {"location", "area_m2", "use", "certificate_number"}
     assert [e["kind"] for e in view["encumbrances_now"]] == ["mortgage"]
-    later = service.masked_view_for_copy(copy, now=copy.valid_until + timedelta(seconds=1))
+    later = copy_masked_view(copy, now=copy.valid_until + timedelta(seconds=1))
     assert later["status"] == "expired" and later["valid"] is False
 
 

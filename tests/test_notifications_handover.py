@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from miniapp_api import outbox
 from miniapp_api.extensions import db
-from miniapp_api.handover import notifications
-from miniapp_api.handover.notifications import DeliveryPolicy, deliver_pending, drain
 from miniapp_api.models import HandoverCase, HousingProject, NotificationOutbox
+from miniapp_api.outbox import DeliveryPolicy, deliver_pending, drain
 
 CASES = "/api/v1/staff/handover/cases"
 SUBSCRIPTIONS = "/api/v1/me/handover/subscriptions"
@@ -256,7 +256,7 @@ def test_crash_between_send_and_mark_never_sends_twice(
     def crash(*_args: Any, **_kwargs: Any) -> None:
         raise SystemExit("sender killed after WeChat accepted the message")
 
-    monkeypatch.setattr(notifications, "mark_sent", crash)
+    monkeypatch.setattr(outbox, "mark_sent", crash)
     with pytest.raises(SystemExit):
         deliver_pending(FAST)
     db.session.rollback()
@@ -279,7 +279,7 @@ def test_unknown_messages_are_listed_for_staff_review_and_requeued_by_admin(
     app, client, citizen_headers, staff_headers, fake_wechat, monkeypatch
 ):
     queue_messages(client, citizen_headers, staff_headers)
-    monkeypatch.setattr(notifications, "mark_sent", lambda *a, **k: (_ for _ in ()).throw(OSError))
+    monkeypatch.setattr(outbox, "mark_sent", lambda *a, **k: (_ for _ in ()).throw(OSError))
     with pytest.raises(OSError):
         deliver_pending(FAST)
     db.session.rollback()
@@ -357,7 +357,7 @@ def test_cli_once_drains_the_outbox(app, client, citizen_headers, staff_headers,
 
 def test_loop_stops_when_asked(app):
     rounds: list[float] = []
-    notifications.run_loop(0.2, FAST, should_stop=lambda: len(rounds) >= 2, sleep=rounds.append)
+    outbox.run_loop(0.2, FAST, should_stop=lambda: len(rounds) >= 2, sleep=rounds.append)
     assert rounds  # it slept between empty rounds and then stopped
 
 

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from miniapp_api.extensions import db
+from miniapp_api.kinds import HOUSING_PROOF
+from miniapp_api.kinds.housing_proof import masked_view as proof_masked_view
 from miniapp_api.models import AuditEvent, HousingProof, IssuedDocument, Person
 from miniapp_api.proofs import service
 from miniapp_api.verification.schemas import VerificationAnswerSchema
@@ -188,7 +190,7 @@ def test_no_property_proof_verifies(client, citizen_headers):
 def test_expired_proof_verifies_as_expired(client, citizen_headers, demo):
     past = datetime.now(UTC) - timedelta(days=40)
     proof = service.issue_proof(_person(demo, "zhang"), "personal", "子女入学", now=past)
-    token = service.document_of(proof).token
+    token = HOUSING_PROOF.document_of(proof).token
     body = client.get(f"/api/v1/verify/{token}").json
     assert body["verdict"] == "expired"
     assert body["document"]["validity"] == "expired"
@@ -210,15 +212,15 @@ def test_scanning_the_qr_link_shows_the_verdict_page(client, citizen_headers):
 def test_scanning_an_expired_proof_shows_expired(client, citizen_headers, demo):
     past = datetime.now(UTC) - timedelta(days=40)
     proof = service.issue_proof(_person(demo, "zhao"), "personal", "落户", now=past)
-    html = client.get(_token_path(service.verification_url(proof))).get_data(as_text=True)
+    html = client.get(_token_path(HOUSING_PROOF.verification_url(proof))).get_data(as_text=True)
     assert "已过期" in html
     assert "无房" in html
 
 
 def test_masked_view_for_proof(app, client, citizen_headers):
     proof_json = _issue(client, citizen_headers("zhang"), scope="family").json
-    proof = service.proof_by_public_id(proof_json["id"])
-    view = service.masked_view_for_proof(proof)
+    proof = HOUSING_PROOF.load(proof_json["id"])
+    view = proof_masked_view(proof)
     assert view["valid"] is True and view["status"] == "valid"
     assert view["result"] == "has_property"
     assert view["applicant"] == "张*国"
@@ -227,13 +229,13 @@ def test_masked_view_for_proof(app, client, citizen_headers):
         {"relation": "子女", "name": "张*涵"},
     ]
     assert all("*" in name for u in view["units"] for name in u["holders"])
-    expired = service.masked_view_for_proof(proof, now=proof.valid_until)
+    expired = proof_masked_view(proof, now=proof.valid_until)
     assert expired["valid"] is False and expired["status"] == "expired"
 
 
 def test_each_proof_has_one_signed_document(client, citizen_headers):
     proof = _issue(client, citizen_headers("zhao")).json
-    row = service.proof_by_public_id(proof["id"])
+    row = HOUSING_PROOF.load(proof["id"])
     docs = (
         db.session.execute(select(IssuedDocument).where(IssuedDocument.proof_id == row.id))
         .scalars()

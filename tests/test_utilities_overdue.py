@@ -189,8 +189,8 @@ def test_task_webhook_fails_then_succeeds_signed(
 
 # --- demo -----------------------------------------------------------------------------------------
 def test_demo_has_three_utilities_and_tasks_in_every_state(app, client, demo):
-    from miniapp_api.applications.demo import seed_applications
-    from miniapp_api.utilities.demo import demo_section, seed_utilities
+    from miniapp_api.demo.applications import seed_applications
+    from miniapp_api.demo.utilities import demo_section, seed_utilities
 
     seed_applications()
     assert seed_utilities() > 0

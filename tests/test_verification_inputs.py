@@ -80,6 +80,12 @@ def test_by_number_miss_is_uniform(client, samples, app):
         "reason": "no_match",
         "content_changed": False,
         "encumbrances": [],
+        # issue #15: the three-state words and the rows to compare, the same for every miss
+        "tone": "bad",
+        "icon": "✕",
+        "headline": "无法验证",
+        "advice": "无法验证：本登记中心没有与之对应的证书或证明记录。",
+        "display": [],
     }
 
 

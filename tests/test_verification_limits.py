@@ -107,3 +107,18 @@ def test_trusted_partner_network_is_exempt(client):
 )
 def test_limits_can_be_switched_off(client):
     assert {by_number(client).status_code for _ in range(5)} == {200}
+
+
+def test_the_page_answers_a_phone_camera_429_as_html(client, token):
+    """A phone camera opens /v/: over the limit it gets a readable page, not problem JSON."""
+    ip = from_ip("198.51.100.77")
+    codes = [client.get(f"/v/{token}", headers=ip).status_code for _ in range(4)]
+    assert codes == [200] * 4
+    limited = client.get(f"/v/{token}", headers=ip)
+    assert limited.status_code == 429
+    assert limited.mimetype == "text/html"
+    assert "频繁" in limited.get_data(as_text=True)
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.headers["X-Request-ID"] in limited.get_data(as_text=True)
+    api = client.get(f"/api/v1/verify/{token}", headers=ip)
+    assert api.status_code == 429 and api.mimetype == "application/problem+json"

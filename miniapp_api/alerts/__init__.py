@@ -2,8 +2,8 @@
 property (applications filed or accepted, 登簿, encumbrances, certificates cancelled or
 replaced), in WeChat and in an in-app inbox, and can stop a fraud with "这不是我办的".
 
-``init_app(app)`` registers the blueprint, the hook listeners (``domain/hooks.py``) and the
-``alerts-digest`` command; ``docs/alerts.md`` describes it.
+``create_app`` registers the blueprint and the ``alerts-digest`` command; ``init_app(app)``
+the hook listeners (``domain/hooks.py``); ``docs/alerts.md`` describes it.
 """
 
 from __future__ import annotations
@@ -21,20 +21,6 @@ bp = Blueprint(
 )
 
 from . import views  # noqa: E402,F401
-
-
-def _register_demo() -> None:
-    from ..demo.info import SECTIONS
-    from ..demo.seed import SEED_HOOKS
-    from ..dev.serve import STARTUP_HOOKS
-    from .demo import demo_section, seed_alerts, seed_on_startup
-
-    if seed_alerts not in SEED_HOOKS:
-        SEED_HOOKS.append(seed_alerts)
-    if seed_on_startup not in STARTUP_HOOKS:
-        STARTUP_HOOKS.append(seed_on_startup)
-    if demo_section not in SECTIONS:
-        SECTIONS.append(demo_section)
 
 
 def _on_filed(app: Any, previous: str | None) -> None:
@@ -60,13 +46,11 @@ def _listen(app: Flask) -> None:
     from ..domain import hooks
     from . import holds, raising
 
-    # The applications' own extension points (applications/hooks.py, shared with utilities):
-    # module-level, so registered once per process.
-    application_hooks.on("filed", _on_filed)
-    application_hooks.on("accepted", _on_accepted)
-    application_hooks.on("registered", _on_registered)
-    if holds.add_review_flag not in application_hooks.VIEW_EXTENDERS:
-        application_hooks.VIEW_EXTENDERS.append(holds.add_review_flag)
+    # The applications' own extension points (applications/hooks.py, shared with utilities).
+    application_hooks.on(app, "filed", _on_filed)
+    application_hooks.on(app, "accepted", _on_accepted)
+    application_hooks.on(app, "registered", _on_registered)
+    application_hooks.add_view_extender(app, holds.add_review_flag)
     # Named events of domain/hooks.py, per app.
     hooks.listen(app, "application.before_register", holds.refuse_if_held)
     hooks.listen(app, "application.list_order", holds.disputed_first)
@@ -93,10 +77,5 @@ def _listen(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from ..extensions import api
-    from .cli import register
-
-    api.register_blueprint(bp)
+    """The listeners on applications', encumbrances' and certificates' events."""
     _listen(app)
-    register(app)
-    _register_demo()

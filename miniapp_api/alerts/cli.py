@@ -7,7 +7,7 @@ from datetime import datetime
 import click
 from flask import Flask
 
-from .raising import CHINA_TZ
+from ..clock import CHINA_TZ
 
 
 def register(app: Flask) -> None:
@@ -15,7 +15,7 @@ def register(app: Flask) -> None:
     @click.option("--month", help="YYYY-MM; default: last month (Beijing time).")
     def alerts_digest(month: str | None) -> None:
         """Send each subscribed holder last month's verification counts (once per month)."""
-        from ..extensions import db
+        from ..database import db
         from .digest import previous_month, send_digest
 
         if month is None:

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..extensions import db
+from ..clock import CHINA_TZ
+from ..database import db
 from ..models import (
     AlertSetting,
     AuditEvent,
@@ -25,7 +26,7 @@ from ..models import (
     RightHolder,
     WechatAccount,
 )
-from .raising import CHINA_TZ, raise_alert
+from .raising import raise_alert
 
 # Audit channel → digest channel.
 CHANNELS = {

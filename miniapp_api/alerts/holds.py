@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import db
 from ..domain import audit
 from ..domain.masking import mask_name
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     Alert,
     Application,

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     Alert,
     AlertSetting,

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
+from ..clock import CHINA_TZ
+from ..database import db
 from ..domain.masking import mask_name
-from ..extensions import db
 from ..models import (
     Alert,
     AlertSetting,
@@ -32,7 +33,6 @@ from ..models import (
     utcnow,
 )
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 PAGE_PATH = "/app/alerts.html"
 KIND_LABELS = {
     "application_filed": "登记申请提交",

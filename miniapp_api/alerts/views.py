@@ -8,7 +8,7 @@ from flask import g
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.guards import citizen_required, staff_required
-from ..extensions import db
+from ..database import db
 from . import bp, holds, inbox
 from . import schemas as s
 

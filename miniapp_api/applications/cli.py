@@ -15,7 +15,7 @@ def register(app: Flask) -> None:
     @click.option("--interval", default=5.0, help="Seconds between rounds.")
     def send_webhooks(once: bool, interval: float) -> None:
         """Deliver partner webhooks (application.status_changed) from the outbox."""
-        from ..extensions import db
+        from ..database import db
         from .idempotency import purge_expired
         from .webhooks import deliver_due
 
@@ -34,7 +34,7 @@ def register(app: Flask) -> None:
     @click.argument("note", required=False)
     def workday_override(day: str, kind: str, note: str | None) -> None:
         """Enter one day of the State Council's published schedule (overrides the package)."""
-        from ..extensions import db
+        from ..database import db
         from .workdays import set_override
 
         set_override(date.fromisoformat(day), kind == "work", note)
@@ -44,7 +44,7 @@ def register(app: Flask) -> None:
     @app.cli.command("applications-rollup")
     def rollup_command() -> None:
         """Rebuild the daily statistics rollup from the applications."""
-        from ..extensions import db
+        from ..database import db
         from .rollup import rebuild
 
         rows = rebuild()

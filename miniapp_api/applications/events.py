@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
+from ..clock import CHINA_TZ
+from ..database import db
 from ..domain import audit
-from ..extensions import db
 from ..models import (
     Application,
     ApplicationEvent,
@@ -25,7 +26,6 @@ from ..models import (
 )
 from .labels import KIND_LABELS, STATUS_LABELS
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 PAGE_PATH = "/app/applications.html"
 OPEN_STATUSES = (
     "awaiting_confirmation",

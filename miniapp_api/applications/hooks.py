@@ -1,50 +1,74 @@
 """Extension points of applications for features built on them (utilities, alerts, …).
 
-A feature registers plain callables; the applications package calls them at fixed points,
-inside the request's transaction (they add to the session, never commit):
+A feature's ``init_app`` (called from ``create_app``) registers plain callables per app
+(they live in the app's ``domain/hooks.py`` registry, never in module globals); the
+applications package calls them at fixed points, inside the request's transaction (they add
+to the session, never commit):
 
-- ``on(event, listener)``: ``listener(app, previous_status)`` after every status change,
-  where ``event`` is the new status (``"accepted"``, ``"registered"``, ``"withdrawn"`` …) or
-  ``"filed"`` for a new application (``previous_status`` is then ``None``). A listener may
-  raise a ``Problem`` to refuse the change (the request rolls back).
-- ``VIEW_EXTENDERS``: ``extend(app, view)`` may add keys (and timeline items) to every
+- ``on(flask_app, event, listener)``: ``listener(app, previous_status)`` after every status
+  change, where ``event`` is the new status (``"accepted"``, ``"registered"``, ``"withdrawn"``
+  …) or ``"filed"`` for a new application (``previous_status`` is then ``None``). A listener
+  may raise a ``Problem`` to refuse the change (the request rolls back).
+- ``add_view_extender``: ``extend(app, view)`` may add keys (and timeline items) to every
   application view (partner, staff and citizen).
-- ``STATS_EXTENDERS``: ``extend(lo, hi) -> dict`` adds figures to ``/stats/applications``.
-- ``CSV_COLUMNS``: ``(header, cell(app) -> str)`` adds columns to the staff CSV export.
+- ``add_stats_extender``: ``extend(lo, hi) -> dict`` adds figures to ``/stats/applications``.
+- ``add_csv_column``: ``(header, cell(app) -> str)`` adds a column to the staff CSV export.
 
 Listeners run in the order they were registered; each event has its own list.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app, has_app_context
+
+from ..domain import hooks as events
 
 if TYPE_CHECKING:
     from ..models import Application
 
 Listener = Callable[["Application", "str | None"], None]
-
-LISTENERS: defaultdict[str, list[Listener]] = defaultdict(list)
-VIEW_EXTENDERS: list[Callable[[Application, dict[str, Any]], None]] = []
-STATS_EXTENDERS: list[Callable[[datetime, datetime], dict[str, Any]]] = []
-CSV_COLUMNS: list[tuple[str, Callable[[Application], str]]] = []
+_CSV = "application_csv_columns"
 
 
-def on(event: str, listener: Listener) -> None:
+def on(flask_app: Flask, event: str, listener: Listener) -> None:
     """Register ``listener`` for ``event`` (once; registering again is a no-op)."""
-    if listener not in LISTENERS[event]:
-        LISTENERS[event].append(listener)
+    events.listen(flask_app, f"application.status.{event}", listener)
 
 
 def emit(event: str, app: Application, previous: str | None) -> None:
-    for listener in list(LISTENERS.get(event, ())):
+    for listener in events.listeners(f"application.status.{event}"):
         listener(app, previous)
 
 
+def add_view_extender(flask_app: Flask, extend: Callable[..., None]) -> None:
+    events.listen(flask_app, "application.view", extend)
+
+
 def extend_view(app: Application, view: dict[str, Any]) -> dict[str, Any]:
-    for extend in VIEW_EXTENDERS:
+    for extend in events.listeners("application.view"):
         extend(app, view)
     return view
+
+
+def add_stats_extender(flask_app: Flask, extend: Callable[[datetime, datetime], dict]) -> None:
+    events.listen(flask_app, "application.stats", extend)
+
+
+def stats_extenders() -> list[Callable[[datetime, datetime], dict[str, Any]]]:
+    return events.listeners("application.stats")
+
+
+def add_csv_column(flask_app: Flask, header: str, cell: Callable[[Application], str]) -> None:
+    columns = flask_app.extensions.setdefault(_CSV, [])
+    if not any(existing == header for existing, _ in columns):
+        columns.append((header, cell))
+
+
+def csv_columns() -> list[tuple[str, Callable[[Application], str]]]:
+    if not has_app_context():
+        return []
+    return list(current_app.extensions.get(_CSV, ()))

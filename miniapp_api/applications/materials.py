@@ -11,9 +11,9 @@ from flask import Response
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db
 from ..models import Application, ApplicationMaterial
 
 MAX_BYTES = 10 * 1024 * 1024

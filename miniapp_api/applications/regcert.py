@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..database import db
 from ..domain import documents
 from ..domain.masking import mask_name
 from ..errors import Problem
-from ..extensions import db
 from ..models import Application, Certificate, Partner
 
 KIND = "registration_certificate"

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
+from ..database import db
 from ..domain import audit, documents, pii
 from ..domain.masking import mask_id_number
 from ..domain.validators import birth_date_of, gender_of
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     Application,
     ApplicationParty,

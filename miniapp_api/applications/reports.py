@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ..database import db
 from ..domain import audit
 from ..domain.masking import mask_name
 from ..errors import Problem
-from ..extensions import db
 from ..models import Application
 from . import hooks, rollup
 from .events import CHINA_TZ
@@ -92,7 +92,7 @@ def stats(start: date, end: date) -> dict[str, Any]:
         "by_kind": by_kind,
         "by_channel": by_channel,
     }
-    for extend in hooks.STATS_EXTENDERS:
+    for extend in hooks.stats_extenders():
         answer.update(extend(lo, hi))
     return answer
 
@@ -105,6 +105,7 @@ def neutralise(value: Any) -> str:
 
 def export_csv(start: date, end: date) -> str:
     lo, hi = _bounds(start, end)
+    columns = hooks.csv_columns()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -119,7 +120,7 @@ def export_csv(start: date, end: date) -> str:
             "提交时间",
             "承诺办结日期",
             "办结时间",
-            *(header for header, _cell in hooks.CSV_COLUMNS),
+            *(header for header, _cell in columns),
         ]
     )
     rows = db.session.execute(
@@ -147,7 +148,7 @@ def export_csv(start: date, end: date) -> str:
                     app.completed_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
                     if app.completed_at
                     else "",
-                    *(cell(app) for _header, cell in hooks.CSV_COLUMNS),
+                    *(cell(app) for _header, cell in columns),
                 )
             ]
         )

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..database import db
 from ..models import Application, ApplicationDailyStat
 from .events import china_date
 

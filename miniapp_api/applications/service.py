@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from ..database import db
 from ..domain import audit, pii
 from ..domain.masking import mask_contract_number, mask_id_number, mask_name, mask_phone
 from ..domain.validators import normalize_id_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     Application,
     ApplicationParty,

@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..auth.guards import citizen_required, staff_required
+from ..database import db
 from ..errors import Problem
-from ..extensions import db, limiter
+from ..extensions import limiter
 from ..partners.views import API_KEY, partner_limit, partner_required
 from . import bp, materials, receipt, regcert, reports, service, webhooks, window, workdays
 from . import schemas as s

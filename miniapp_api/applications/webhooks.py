@@ -28,9 +28,9 @@ from flask import current_app
 from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db
 from ..models import Partner, WebhookDelivery, WebhookEndpoint
 from . import events
 

@@ -13,9 +13,9 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..database import db
 from ..domain import hooks
 from ..errors import Problem
-from ..extensions import db
 from ..models import Application
 from . import events, registering, workdays
 from .labels import STATUS_LABELS

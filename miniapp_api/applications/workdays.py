@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import chinese_calendar
 from sqlalchemy import select
 
-from ..extensions import db
+from ..database import db
 from ..models import WorkingDayOverride
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from typing import Any
 
 from flask import current_app, g, request
 
+from ..database import db
 from ..errors import Problem
-from ..extensions import db, kv
+from ..extensions import kv
 from ..models import StaffUser, WechatAccount
 from . import tokens
 

@@ -26,11 +26,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import unit_of_work
+from ..database import db
 from ..domain import audit, pii
 from ..domain.masking import mask_id_number
 from ..domain.validators import birth_date_of, gender_of, normalize_id_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import Person, WechatAccount, utcnow
 from .service import normalize_name, profile
 
@@ -88,9 +89,9 @@ def provider() -> IdentityProvider:
 
 
 def _refuse(account: WechatAccount, result: str, problem: Problem) -> Problem:
-    audit.record("identity.bind", result=result, object_type="wechat_account", object_id=account.id)
-    db.session.commit()
-    return problem
+    return audit.refuse(
+        problem, "identity.bind", result=result, object_type="wechat_account", object_id=account.id
+    )
 
 
 def _person_for(check: IdentityCheck, name: str, id_number: str) -> Person:
@@ -138,7 +139,15 @@ def bind_identity(account: WechatAccount, name: str, id_number: str) -> dict[str
         raise _refuse(
             account,
             "mismatch",
-            Problem(422, "identity_mismatch", "姓名与身份证号码不一致，请核对后重新输入"),
+            # The registry's own check cannot tell a typo from a person it has no record of
+            # (and must not: that would reveal who owns property here), so it says both.
+            Problem(
+                422,
+                "identity_mismatch",
+                "未能核实您的身份：姓名或身份证号可能填错，也可能是登记中心暂无您的不动产记录。"
+                "请核对后重新输入；如您名下没有不动产，仍可开具无房证明，请携带身份证到登记中心"
+                "窗口办理或拨打咨询电话。",
+            ),
         )
     person = _person_for(check, name, id_number)
     other = db.session.execute(
@@ -149,7 +158,7 @@ def bind_identity(account: WechatAccount, name: str, id_number: str) -> dict[str
     if other is not None:
         db.session.rollback()
         raise _refuse(account, "conflict", conflict)
-    account.person_id = person.id
+    account.person = person
     account.bound_at = utcnow()
     audit.record(
         "identity.bind",
@@ -158,7 +167,7 @@ def bind_identity(account: WechatAccount, name: str, id_number: str) -> dict[str
         detail={"person_id": person.id},
     )
     try:
-        db.session.commit()
+        unit_of_work.done()
     except IntegrityError:  # a concurrent binding of the same person won the race
         db.session.rollback()
         raise _refuse(account, "conflict", conflict) from None

@@ -18,13 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import unit_of_work
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db, kv
+from ..extensions import kv
 from ..models import RefreshToken, WechatAccount, utcnow
 from ..wechat import WeChatError
 from ..wechat_service import wechat_client
@@ -46,12 +48,6 @@ def _now() -> float:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _commit_refusal(problem: Problem) -> Problem:
-    """Commit what was recorded (audit events) and hand back the problem to raise."""
-    db.session.commit()
-    return problem
 
 
 def is_safe_next(value: str) -> bool:
@@ -196,34 +192,37 @@ def wechat_login(code: str, state: str, browser_binder: str | None) -> dict[str,
     try:
         record = consume_state(state, browser_binder)
     except Problem as problem:
-        audit.record("auth.login", result="state_invalid", object_type="wechat_account")
-        raise _commit_refusal(problem) from None
+        raise _refuse_login(problem, "state_invalid") from None
     if not kv.add(f"wx-code:{_sha256(code)}", "1", CODE_MEMORY_TTL):
-        audit.record("auth.login", result="code_reused", object_type="wechat_account")
-        raise _commit_refusal(Problem(400, "wechat_code_used", "微信授权码已使用，请重新进入"))
+        used = Problem(400, "wechat_code_used", "微信授权码已使用，请重新进入")
+        raise _refuse_login(used, "code_reused")
     try:
         result = wechat_client().exchange_code(code)
     except WeChatError as exc:
-        audit.record("auth.login", result=exc.code, object_type="wechat_account")
-        raise _commit_refusal(Problem(exc.http_status, exc.code, exc.user_message)) from None
+        failed = Problem(exc.http_status, exc.code, exc.user_message)
+        raise _refuse_login(failed, exc.code) from None
     if result.is_snapshotuser:
-        audit.record("auth.login", result="snapshot_user", object_type="wechat_account")
-        raise _commit_refusal(
-            Problem(
-                403,
-                "wechat_snapshot_user",
-                "当前为微信快照页面，无法登录。请在微信中打开本服务后再试",
-            )
+        snapshot = Problem(
+            403, "wechat_snapshot_user", "当前为微信快照页面，无法登录。请在微信中打开本服务后再试"
         )
+        raise _refuse_login(snapshot, "snapshot_user")
     account = _account_for(result.openid, result.unionid)
     if result.unionid and account.unionid != result.unionid:
         account.unionid = result.unionid
     account.last_login_at = utcnow()
-    g.actor = ("citizen", account.id)
     pair = _session_pair(account, secrets.token_urlsafe(16))
-    audit.record("auth.login", object_type="wechat_account", object_id=account.id)
-    db.session.commit()
+    audit.record(
+        "auth.login",
+        actor=("citizen", account.id),
+        object_type="wechat_account",
+        object_id=account.id,
+    )
+    unit_of_work.done()
     return {**pair, "next": record["next"]}
+
+
+def _refuse_login(problem: Problem, result: str) -> Problem:
+    return audit.refuse(problem, "auth.login", result=result, object_type="wechat_account")
 
 
 def refresh_session(refresh_token: str) -> dict[str, Any]:
@@ -232,7 +231,7 @@ def refresh_session(refresh_token: str) -> dict[str, Any]:
     row = db.session.get(RefreshToken, claims["jti"])
     if row is None or str(row.account_id) != claims["sub"] or row.family_id != claims.get("fam"):
         raise Problem(401, "token_invalid", "登录凭证无效，请重新登录")
-    g.actor = ("citizen", row.account_id)
+    actor = ("citizen", row.account_id)
     if row.revoked_at is not None:
         raise Problem(401, "token_revoked", "您已退出登录，请重新登录")
     now = utcnow()
@@ -250,24 +249,25 @@ def refresh_session(refresh_token: str) -> dict[str, Any]:
         family_id, account_id = row.family_id, row.account_id
         db.session.rollback()
         count = _revoke_family_rows(family_id)
-        audit.record(
+        unit_of_work.after_commit(lambda: tokens.revoke_family(family_id))
+        reused = Problem(
+            401, "refresh_token_reused", "登录凭证已被使用过，为保护您的账号已退出登录，请重新登录"
+        )
+        raise audit.refuse(
+            reused,
             "auth.refresh_reuse",
             result="family_revoked",
+            actor=actor,
             object_type="wechat_account",
             object_id=account_id,
             reason="a refresh token was presented twice",
             detail={"revoked_tokens": count},
         )
-        db.session.commit()
-        tokens.revoke_family(family_id)
-        raise Problem(
-            401, "refresh_token_reused", "登录凭证已被使用过，为保护您的账号已退出登录，请重新登录"
-        )
     account = db.session.get(WechatAccount, row.account_id)
     if account is None:
         raise Problem(401, "token_invalid", "登录凭证无效，请重新登录")
     pair = _session_pair(account, row.family_id)
-    db.session.commit()
+    unit_of_work.done()
     return pair
 
 
@@ -286,10 +286,13 @@ def logout(claims: dict[str, Any]) -> None:
     if isinstance(family, str):
         _revoke_family_rows(family)
     audit.record("auth.logout", object_type="wechat_account", object_id=claims["sub"])
-    db.session.commit()
-    tokens.revoke(claims)
-    if isinstance(family, str):
-        tokens.revoke_family(family)
+
+    def deny() -> None:
+        tokens.revoke(claims)
+        if isinstance(family, str):
+            tokens.revoke_family(family)
+
+    unit_of_work.after_commit(deny)
 
 
 def profile(account: WechatAccount) -> dict[str, Any]:
@@ -304,7 +307,7 @@ def profile(account: WechatAccount) -> dict[str, Any]:
             "bound_at": None,
         }
     audit.record("profile.view", object_type="person", object_id=person.id)
-    db.session.commit()
+    unit_of_work.done()
     return {
         "identity_bound": True,
         "name": person.name,

@@ -14,12 +14,14 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import select
 
+from .. import unit_of_work
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db, kv
+from ..extensions import kv
 from ..models import StaffUser, utcnow
 from . import passwords, tokens
 from .guards import end_staff_session, start_staff_session
@@ -44,16 +46,15 @@ def _locked(seconds: float) -> Problem:
 
 
 def _refuse(problem: Problem, result: str, user: StaffUser | None) -> Problem:
-    audit.record(
+    """Audit a failed login; the failure count and lock are kept with the refusal."""
+    return audit.refuse(
+        problem,
         "staff.login",
         result=result,
-        actor_kind="staff" if user else "public",
-        actor_id=user.id if user else None,
+        actor=("staff", user.id) if user else audit.PUBLIC,
         object_type="staff_user",
         object_id=user.id if user else None,
     )
-    db.session.commit()
-    return problem
 
 
 def _unknown_user_attempt(username: str, password: str) -> Problem:
@@ -102,11 +103,11 @@ def login(username: str, password: str) -> dict[str, Any]:
     user.last_seen_at = now
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
-    g.actor = ("staff", user.id)
     token, claims = tokens.issue(str(user.id), tokens.AUD_STAFF, tokens.staff_ttl(), role=user.role)
-    audit.record("staff.login", object_type="staff_user", object_id=user.id)
-    db.session.commit()
-    start_staff_session(claims)
+    audit.record(
+        "staff.login", actor=("staff", user.id), object_type="staff_user", object_id=user.id
+    )
+    unit_of_work.after_commit(lambda: start_staff_session(claims))
     return {
         "access_token": token,
         "token_type": "Bearer",
@@ -118,9 +119,12 @@ def login(username: str, password: str) -> dict[str, Any]:
 
 def logout(claims: dict[str, Any], user: StaffUser) -> None:
     audit.record("staff.logout", object_type="staff_user", object_id=user.id)
-    db.session.commit()
-    tokens.revoke(claims)
-    end_staff_session(claims)
+
+    def end() -> None:
+        tokens.revoke(claims)
+        end_staff_session(claims)
+
+    unit_of_work.after_commit(end)
 
 
 def create_staff(username: str, role: str, password: str) -> StaffUser:
@@ -146,5 +150,5 @@ def create_staff(username: str, role: str, password: str) -> StaffUser:
         object_id=user.id,
         detail={"role": role},
     )
-    db.session.commit()
+    unit_of_work.done()
     return user

@@ -129,7 +129,10 @@ def decode(token: str, audience: str) -> dict[str, Any]:
     if not isinstance(claims.get("jti"), str) or not isinstance(claims.get("sub"), str):
         raise Problem(401, *_INVALID)
     family = claims.get("fam")
-    if is_revoked(claims["jti"]) or (isinstance(family, str) and is_family_revoked(family)):
+    denied = [f"deny:{claims['jti']}"]
+    if isinstance(family, str):
+        denied.append(f"deny-fam:{family}")
+    if kv.any_present(denied, durable=True):
         raise Problem(401, "token_revoked", "您已退出登录，请重新登录")
     return claims
 
@@ -137,11 +140,11 @@ def decode(token: str, audience: str) -> dict[str, Any]:
 def revoke(claims: dict[str, Any]) -> None:
     """Deny a token on every worker until it would have expired anyway."""
     ttl = max(1, int(claims["exp"]) - int(time.time()) + LEEWAY + 5)
-    kv.set(f"deny:{claims['jti']}", "1", ttl)
+    kv.set(f"deny:{claims['jti']}", "1", ttl, durable=True)
 
 
 def is_revoked(jti: str) -> bool:
-    return kv.get(f"deny:{jti}") is not None
+    return kv.get(f"deny:{jti}", durable=True) is not None
 
 
 def revoke_family(family_id: str) -> None:
@@ -150,8 +153,8 @@ def revoke_family(family_id: str) -> None:
     Access tokens live at most MAX_ACCESS_TTL, so the mark only has to outlive them; refresh
     tokens of the family are also revoked in the database (table refresh_token).
     """
-    kv.set(f"deny-fam:{family_id}", "1", MAX_ACCESS_TTL + LEEWAY + 60)
+    kv.set(f"deny-fam:{family_id}", "1", MAX_ACCESS_TTL + LEEWAY + 60, durable=True)
 
 
 def is_family_revoked(family_id: str) -> bool:
-    return kv.get(f"deny-fam:{family_id}") is not None
+    return kv.get(f"deny-fam:{family_id}", durable=True) is not None

@@ -3,13 +3,15 @@ callback (/wechat/callback, outside /api/: WeChat calls it with XML bodies)."""
 
 from __future__ import annotations
 
+import hashlib
+import time
 from typing import Any
 
 from flask import Response, current_app, request
 from flask_smorest import Blueprint
 
 from ..errors import Problem
-from ..extensions import limiter
+from ..extensions import kv, limiter
 from ..wechat import check_server_signature
 from . import bp, service, wechat_push
 from .schemas import JssdkConfigSchema, JssdkQuerySchema
@@ -46,6 +48,27 @@ def _check_signature() -> None:
         raise Problem(403, "wechat_signature_invalid", "签名校验失败")
 
 
+# A signed push is accepted within PUSH_MAX_AGE seconds of its timestamp (either way: clocks
+# differ), and each (timestamp, nonce) once: a captured push cannot be replayed later, nor
+# within the window. The GET server check has no side effect and keeps WeChat's formula only.
+PUSH_MAX_AGE = 300
+
+
+def _first_delivery() -> bool:
+    """403 for a push outside the freshness window; False for a (timestamp, nonce) seen
+    before (kept in the shared store for twice the window)."""
+    timestamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
+    max_age = int(current_app.config.get("WECHAT_PUSH_MAX_AGE", PUSH_MAX_AGE))
+    if (
+        not timestamp.isdigit()
+        or len(timestamp) > 12
+        or abs(time.time() - int(timestamp)) > max_age
+    ):
+        raise Problem(403, "wechat_push_stale", "推送时间戳已过期")
+    seen = hashlib.sha256(f"{timestamp}:{nonce}".encode()).hexdigest()
+    return kv.add(f"wx-push:{seen}", "1", 2 * max_age + 1)
+
+
 def _text(body: str) -> Response:
     response = Response(body, status=200, content_type="text/plain; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
@@ -77,6 +100,8 @@ def wechat_check() -> Response:
 )
 def wechat_push_message() -> Response:
     _check_signature()
+    if not _first_delivery():
+        return _text("success")  # a replay: answered, never handled twice
     limit = int(current_app.config["WECHAT_PUSH_MAX_BYTES"])
     if (request.content_length or 0) > limit:
         raise Problem(413, "payload_too_large", "推送内容超过大小限制")

@@ -3,7 +3,7 @@
 Plain HTML forms (no JavaScript needed) over the same domain functions as the staff API, with
 its own cookie session (HttpOnly, Secure, SameSite=Strict, path /staff), CSRF on every form
 (Flask-WTF's CSRFProtect, checked only here) and its own strict CSP. ``docs/console.md``
-shows each screen. ``init_app(app)`` is the only wiring.
+shows each screen. ``create_app`` registers the blueprint and calls ``init_app(app)``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from . import (  # noqa: E402,F401
 
 
 def init_app(app: Flask) -> None:
-    """Session (scoped to /staff), CSRF (checked by the console only) and the blueprint."""
+    """Session (scoped to /staff) and CSRF (checked by the console only); create_app registers
+    the blueprint."""
     from .auth import csrf
     from .session import ConsoleSessions
 
@@ -40,4 +41,3 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session is
     csrf.init_app(app)
-    app.register_blueprint(bp)

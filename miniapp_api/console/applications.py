@@ -19,9 +19,9 @@ from ..applications.labels import (
     STATUS_LABELS,
     TRACK_LABELS,
 )
+from ..database import db
 from ..domain import audit, hooks, pii
 from ..errors import Problem
-from ..extensions import db
 from ..models import Application, Partner
 from . import bp
 from .auth import admin_required, frameable

@@ -10,10 +10,10 @@ from typing import Any
 from flask import Response, render_template, request
 from sqlalchemy import func, select
 
-from ..applications.events import CHINA_TZ
 from ..applications.reports import neutralise
+from ..clock import CHINA_TZ
+from ..database import db
 from ..domain import audit as audit_trail
-from ..extensions import db
 from ..models import AuditEvent, StaffUser
 from . import bp
 from .templating import china_time

@@ -31,8 +31,9 @@ from werkzeug.exceptions import HTTPException
 
 from ..auth import guards, staff_service, tokens
 from ..auth.staff_views import staff_login_limit
+from ..database import db
 from ..errors import Problem
-from ..extensions import db, limiter
+from ..extensions import limiter
 from . import bp
 
 csrf = CSRFProtect()

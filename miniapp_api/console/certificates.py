@@ -9,10 +9,10 @@ from typing import Any
 from flask import Response, flash, render_template, request, url_for
 from sqlalchemy import select
 
+from ..database import db
 from ..domain import audit, pii
 from ..domain.validators import is_valid_id_number, normalize_id_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     ENCUMBRANCE_KINDS,
     Certificate,

@@ -22,9 +22,9 @@ from sqlalchemy import case, func, select
 from ..applications import reports
 from ..applications.events import CHINA_TZ, china_date, now_utc
 from ..applications.labels import CHANNEL_LABELS, KIND_LABELS
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db
 from ..handover import rules
 from ..models import Application, AuditEvent, HandoverCase, HandoverStageEvent, Partner
 from . import bp

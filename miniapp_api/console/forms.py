@@ -11,8 +11,8 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..database import db
 from ..errors import Problem
-from ..extensions import db
 
 
 class FormInvalid(Exception):

@@ -12,10 +12,11 @@ from typing import Any
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 
+from ..database import db
 from ..domain.masking import mask_id_number, mask_name
 from ..domain.stages import BLOCKER_KINDS, PROJECT_STAGE_CODES, UNIT_STAGE_CODES
 from ..errors import Problem
-from ..extensions import db, kv
+from ..extensions import kv
 from ..handover import importer, rules, schemas, service
 from . import bp
 from .forms import act, as_int, load

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Response, render_template, request, url_for
 from sqlalchemy import or_, select
 
+from .. import outbox
+from ..database import db
 from ..domain import audit
 from ..errors import Problem
-from ..extensions import db
-from ..handover import notifications as outbox
 from ..models import NotificationOutbox, Partner, WebhookDelivery, WebhookEndpoint, utcnow
 from . import bp
 from .auth import admin_required

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from ..clock import CHINA_TZ
 from . import bp
-
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 
 @bp.app_template_filter("cn")

@@ -8,13 +8,20 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from ..database import db
 from ..domain import pii
-from ..extensions import db
 from ..models import Person, WechatAccount
 from .citizens import DEMO_CITIZENS, UNBOUND_OPENID
+from .features import SECTIONS as FEATURE_SECTIONS
+from .handover import handover_samples
+from .verification import verification_samples
 
-# Features add their own sections (e.g. sample verification URLs) by appending here.
-SECTIONS: list[Callable[[], dict[str, Any]]] = []
+# Sections per feature (sample case ids, sample verification links).
+SECTIONS: tuple[Callable[[], dict[str, Any]], ...] = (
+    handover_samples,
+    verification_samples,
+    *FEATURE_SECTIONS,
+)
 
 
 def demo_info() -> dict[str, Any]:

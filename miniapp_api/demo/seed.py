@@ -8,18 +8,18 @@ without a round trip per row.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 
+from ..database import db
 from ..domain import pii
 from ..domain.masking import mask_id_number, mask_phone
-from ..domain.stages import PROJECT_STAGE_CODES, UNIT_STAGE_CODES
 from ..domain.validators import (
     LICENSE_TYPE_PROPERTY,
     LICENSE_TYPE_REGISTRATION,
@@ -27,89 +27,22 @@ from ..domain.validators import (
     id_number_check_char,
     make_license_id,
 )
-from ..extensions import db
 from ..models import (
     Certificate,
     ElectronicLicense,
     Encumbrance,
-    HandoverBlocker,
     HandoverCase,
-    HandoverStageEvent,
     HousingProject,
     Person,
-    ProjectStageEvent,
     PropertyRight,
     RealEstateUnit,
     RightHolder,
     parent_child,
 )
-from .citizens import CHILD, DEMO_CITIZENS, DemoCitizen
-
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马胡朱郭何罗高林郑梁谢唐许冯宋韩邓彭曹曾田萧潘袁蔡蒋余于"
-    "杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷黎"
-    "史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-)
-GIVEN = (
-    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉宇浩凯"
-    "健俊帆帅旭宁欣怡梓涵子轩浩然雨桐思远文博志强建国建华海燕春梅秋菊冬梅晓东晓燕丹丹"
-)
-STREETS = [
-    "罗城路",
-    "汨罗江大道",
-    "屈原路",
-    "建设中路",
-    "人民北路",
-    "交通路",
-    "归义街",
-    "新市大道",
-    "高泉路",
-    "天岳路",
-    "白水路",
-    "滨江东路",
-    "龙舟路",
-    "长乐街",
-    "车站路",
-    "德政园路",
-]
-COMMUNITIES = [
-    "屈子花园",
-    "江南明珠苑",
-    "金色阳光小区",
-    "汨水人家",
-    "龙舟嘉园",
-    "桃花苑",
-    "锦绣江南",
-    "香樟园",
-    "东方名都",
-    "书香门第",
-    "怡和苑",
-    "新华佳园",
-    "凤凰城",
-    "滨江花园",
-]
-BANKS = [
-    "中国建设银行汨罗支行",
-    "中国工商银行汨罗支行",
-    "中国农业银行汨罗市支行",
-    "汨罗农村商业银行股份有限公司",
-    "中国银行汨罗支行",
-    "湖南三湘银行岳阳分行",
-]
-COURTS = ["汨罗市人民法院", "岳阳市中级人民法院", "岳阳市岳阳楼区人民法院"]
-USES = [("城镇住宅用地/住宅", 0.82), ("城镇住宅用地/车库", 0.06), ("商服用地/商业服务", 0.12)]
-PROJECTS = [
-    ("友阿悦玺", "湖南友阿置业有限公司", "汨罗市罗城路与屈原路交汇处"),
-    ("欢乐水岸", "汨罗欢乐水岸房地产开发有限公司", "汨罗市滨江东路18号"),
-    ("大汉龙城", "湖南大汉城镇建设有限公司", "汨罗市汨罗江大道南侧"),
-    ("屈子书香苑", "汨罗市城市建设投资有限公司", "汨罗市归义街66号"),
-    ("江畔云庐", "岳阳江畔置业有限公司", "汨罗市新市大道9号"),
-    ("龙舟御景", "汨罗龙舟文旅地产有限公司", "汨罗市龙舟路120号"),
-]
-
-
-def _utc(d: date, hour: int = 9) -> datetime:
-    return datetime(d.year, d.month, d.day, hour, tzinfo=UTC)
+from ..ops.backfill import issue_missing_certificate_documents
+from . import scenarios
+from .citizens import DemoCitizen
+from .names import BANKS, COMMUNITIES, COURTS, GIVEN, PROJECTS, STREETS, SURNAMES, USES, utc_on
 
 
 @dataclass
@@ -200,7 +133,7 @@ class DemoBuilder:
                 "phone_enc": pii.encrypt(phone) if phone else None,
                 "phone_masked": mask_phone(phone) if phone else None,
                 "spouse_id": None,
-                "created_at": _utc(date(2020, 1, 1)),
+                "created_at": utc_on(date(2020, 1, 1)),
             }
         )
         return pid
@@ -287,7 +220,7 @@ class DemoBuilder:
                 "id": rid,
                 "unit_id": unit_id,
                 "co_ownership": co_ownership,
-                "registered_at": _utc(registered),
+                "registered_at": utc_on(registered),
                 "current": current,
             }
         )
@@ -331,7 +264,7 @@ class DemoBuilder:
                 "right_id": right_id,
                 "encumbrance_id": encumbrance_id,
                 "rights_holder_org": org,
-                "issued_at": _utc(issued, 10),
+                "issued_at": utc_on(issued, 10),
                 "status_changed_at": None,
                 "status_reason": None,
                 "superseded_by_id": None,
@@ -344,7 +277,7 @@ class DemoBuilder:
                 "id": self.ids.take(ElectronicLicense),
                 "certificate_id": cid,
                 "license_id": make_license_id(type_code, self.issuer, self.license_seq),
-                "issued_at": _utc(issued, 10),
+                "issued_at": utc_on(issued, 10),
             }
         )
         return cid
@@ -366,8 +299,8 @@ class DemoBuilder:
                 "kind": kind,
                 "holder": holder,
                 "reason": reason,
-                "started_at": _utc(started),
-                "ended_at": _utc(ended) if ended else None,
+                "started_at": utc_on(started),
+                "ended_at": utc_on(ended) if ended else None,
                 "release_reason": "债务已清偿" if ended else None,
             }
         )
@@ -383,63 +316,19 @@ class DemoBuilder:
         span = (date(last_year, 12, 31) - date(first_year, 1, 1)).days
         return date(first_year, 1, 1) + timedelta(days=self.rng.randrange(span))
 
-    # --- scenarios -------------------------------------------------------------------
-    def demo_citizens(self) -> None:
-        for citizen in DEMO_CITIZENS:
-            self.add_demo_citizen(citizen)
-        child = self.add_demo_citizen(CHILD)
-        zhang, li = self.person_by_key["zhang"], self.person_by_key["li"]
-        persons = {row["id"]: row for row in self.rows.persons}
-        persons[zhang]["spouse_id"] = li
-        persons[li]["spouse_id"] = zhang
-        self.rows.children += [
-            {"parent_id": zhang, "child_id": child},
-            {"parent_id": li, "child_id": child},
-        ]
-        k = self.person_by_key
-        # 张建国: a flat alone, and one co-owned with his wife (共同共有).
-        u = self.add_unit(location=f"{self.city}屈原路88号屈子花园3栋1201室")
-        self.add_certificate(self.add_right(u, [k["zhang"]], date(2016, 5, 20)), date(2016, 6, 3))
-        u = self.add_unit(location=f"{self.city}滨江东路16号滨江花园7栋502室")
-        self.add_certificate(
-            self.add_right(u, [k["zhang"], k["li"]], date(2021, 3, 8), "joint"), date(2021, 3, 22)
-        )
-        # 王志强: mortgaged flat.
-        u = self.add_unit(location=f"{self.city}罗城路201号金色阳光小区5栋801室")
-        r = self.add_right(u, [k["wang"]], date(2019, 9, 1))
-        self.add_certificate(r, date(2019, 9, 15))
-        self.mortgage(u, r, date(2019, 9, 20))
-        # 刘芳: one seized, one under objection.
-        u = self.add_unit(location=f"{self.city}人民北路45号东方名都2栋1502室")
-        self.add_certificate(self.add_right(u, [k["liu"]], date(2017, 4, 11)), date(2017, 4, 25))
-        self.add_encumbrance(u, "seizure", COURTS[0], date(2025, 6, 18), "(2025)湘0681执保123号")
-        u = self.add_unit(location=f"{self.city}交通路12号香樟园6栋301室")
-        self.add_certificate(self.add_right(u, [k["liu"]], date(2018, 8, 2)), date(2018, 8, 16))
-        self.add_encumbrance(u, "objection", "陈某某", date(2026, 2, 9), "对权属登记提出异议")
-        # 孙磊: a certificate replaced (换证) and a cancelled one (注销).
-        u = self.add_unit(location=f"{self.city}建设中路9号新华佳园1栋202室")
-        r = self.add_right(u, [k["sun"]], date(2012, 7, 1))
-        old = self.add_certificate(r, date(2012, 7, 10), status="superseded")
-        new = self.add_certificate(r, date(2024, 3, 5))
-        self._supersede(old, new, date(2024, 3, 5))
-        u = self.add_unit(location=f"{self.city}车站路30号怡和苑4栋102室")
-        r = self.add_right(u, [k["sun"]], date(2010, 1, 12), current=False)
-        c = self.add_certificate(r, date(2010, 1, 20), status="cancelled")
-        self._cancel(c, date(2023, 11, 2), "房屋已转让，原证书注销")
-
     def _supersede(self, old: int, new: int, when: date) -> None:
         # The row was just added: search from the end (from the start is quadratic at 10^6).
         row = next(c for c in reversed(self.rows.certificates) if c["id"] == old)
         row.update(
             status="superseded",
             superseded_by_id=new,
-            status_changed_at=_utc(when),
+            status_changed_at=utc_on(when),
             status_reason="换发新证",
         )
 
     def _cancel(self, cid: int, when: date, reason: str) -> None:
         row = next(c for c in reversed(self.rows.certificates) if c["id"] == cid)
-        row.update(status="cancelled", status_changed_at=_utc(when), status_reason=reason)
+        row.update(status="cancelled", status_changed_at=utc_on(when), status_reason=reason)
 
     def registry(self, count: int) -> None:
         """`count` property certificates for ordinary citizens, with realistic variety."""
@@ -538,137 +427,6 @@ def _chunks(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, A
         yield items[start : start + size]
 
 
-def _handover(builder: DemoBuilder) -> None:
-    """Six 交房即交证 projects with units at every stage, blockers and demo buyers."""
-    rng = builder.rng
-    k = builder.person_by_key
-    project_rows, events, cases, stage_events, blockers = [], [], [], [], []
-    case_certificates: list[tuple[int, int, int]] = []  # (case id, right id, cert placeholder)
-    base_day = date(2025, 3, 1)
-    for index, (name, developer, location) in enumerate(PROJECTS):
-        pid = builder.ids.take(HousingProject)
-        # The first three are fully through the project-level stages; others are behind.
-        reached = [4, 4, 4, 3, 2, 1][index]
-        project_rows.append(
-            {
-                "id": pid,
-                "name": name,
-                "developer": developer,
-                "location": location,
-                "version": 1,
-                "stage": PROJECT_STAGE_CODES[reached - 1],
-                "planned_handover_on": _utc(date(2026, 12, 28) + timedelta(days=30 * index)),
-            }
-        )
-        for s in range(reached):
-            events.append(
-                {
-                    "project_id": pid,
-                    "stage": PROJECT_STAGE_CODES[s],
-                    "reached_at": _utc(base_day + timedelta(days=60 * s + index)),
-                    "note": None,
-                    "actor": "seed",
-                }
-            )
-        if index == 4:
-            blockers.append(
-                {
-                    "project_id": pid,
-                    "case_id": None,
-                    "kind": "construction_mortgage_unreleased",
-                    "authority": rng.choice(BANKS),
-                    "reason": "在建建筑物抵押尚未解除，无法办理首次登记",
-                    "created_at": _utc(date(2026, 8, 3)),
-                }
-            )
-        if index == 5:
-            blockers.append(
-                {
-                    "project_id": pid,
-                    "case_id": None,
-                    "kind": "land_premium_unpaid",
-                    "authority": "汨罗市自然资源局",
-                    "reason": "土地出让金尚未缴清",
-                    "created_at": _utc(date(2026, 7, 1)),
-                }
-            )
-        per_stage = 2 if builder.scale < 200 else 4
-        stages = UNIT_STAGE_CODES if reached == 4 else UNIT_STAGE_CODES[:3]
-        room = 0
-        for stage_index, stage in enumerate(stages):
-            for _ in range(per_stage):
-                room += 1
-                building = 1 + room // 8
-                room_no = 100 * (1 + room % 8) + 1 + room % 2
-                unit = builder.add_unit(
-                    location=f"{location}{name}{building}栋{room_no}室",
-                    project_id=pid,
-                    building=building,
-                    room=room_no,
-                )
-                buyer = builder.random_person()
-                cid = builder.ids.take(HandoverCase)
-                cases.append(
-                    {
-                        "id": cid,
-                        "project_id": pid,
-                        "unit_id": unit,
-                        "contract_number": f"MLWQ{2025}{pid:02d}{room:05d}",
-                        "buyer_id": buyer,
-                        "co_buyer_id": None,
-                        "has_loan": rng.random() < 0.6,
-                        "stage": stage,
-                        "certificate_id": None,
-                        "version": 1,
-                        "created_at": _utc(base_day),
-                        "updated_at": _utc(base_day),
-                    }
-                )
-                for s in range(stage_index + 1):
-                    stage_events.append(
-                        {
-                            "case_id": cid,
-                            "stage": UNIT_STAGE_CODES[s],
-                            "reached_at": _utc(base_day + timedelta(days=240 + 20 * s)),
-                            "note": None,
-                            "actor": "seed",
-                        }
-                    )
-                if stage_index >= UNIT_STAGE_CODES.index("registered"):
-                    issued = base_day + timedelta(days=240 + 20 * 5)
-                    right = builder.add_right(unit, [buyer], base_day + timedelta(days=320))
-                    if stage_index >= UNIT_STAGE_CODES.index("certificate_issued"):
-                        case_certificates.append(
-                            (cid, right, builder.add_certificate(right, issued))
-                        )
-    # Demo buyers: 陈浩 in 友阿悦玺 at 契税缴纳; 周婷 in 欢乐水岸, handed over.
-    for key, project_index, stage in (("chen", 0, "deed_tax"), ("zhou", 1, "handed_over")):
-        target = next(
-            c
-            for c in cases
-            if c["project_id"] == project_rows[project_index]["id"] and c["stage"] == stage
-        )
-        previous_buyer = target["buyer_id"]
-        target["buyer_id"] = k[key]
-        for holder in builder.rows.holders:
-            if holder["person_id"] == previous_buyer:
-                holder["person_id"] = k[key]
-    db.session.execute(insert(HousingProject), project_rows)
-    db.session.execute(insert(ProjectStageEvent), events)
-    builder.flush()
-    for cid, _right, cert in case_certificates:
-        next(c for c in cases if c["id"] == cid)["certificate_id"] = cert
-    db.session.execute(insert(HandoverCase), cases)
-    db.session.execute(insert(HandoverStageEvent), stage_events)
-    if blockers:
-        db.session.execute(insert(HandoverBlocker), blockers)
-
-
-# Features that add their own demo rows on top of the register append callables here; the
-# `seed-demo` command and `make run` call them after seed_demo() (the test template does not).
-SEED_HOOKS: list[Callable[[], object]] = []
-
-
 def already_seeded() -> bool:
     return (
         db.session.execute(
@@ -683,15 +441,12 @@ def seed_demo(scale: int = 2000, seed: int = 20261126) -> dict[str, int]:
     if already_seeded():
         return {"created": 0}
     builder = DemoBuilder(scale, seed)
-    builder.demo_citizens()
-    _handover(builder)
+    scenarios.citizens(builder)
+    scenarios.handover(builder)
     builder.registry(scale)
     builder.flush()
     _fix_sequences()
-    # Every certificate gets its signed QR token (bulk; see domain/documents.py).
-    from ..domain.documents import issue_missing_certificate_documents
-
-    issue_missing_certificate_documents()
+    issue_missing_certificate_documents()  # every certificate gets its signed QR token
     db.session.commit()
     return {
         "created": 1,

@@ -35,10 +35,12 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from .fake_wechat_http import ERRMSG, error_body, make_handler
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,6 @@ DEFAULT_USERS: dict[str, str] = {
 }
 CODE_TTL = 300
 TOKEN_TTL = 7200
-MAX_BODY = 64 * 1024
 
 _STATE_RE = re.compile(r"[A-Za-z0-9]{0,128}")
 _SCOPES = ("snsapi_base", "snsapi_userinfo")
@@ -110,7 +111,7 @@ class FakeWeChat:
         """Start serving on 127.0.0.1 (port 0 = ephemeral); returns the base URL."""
         if self._server is not None:
             return self.base_url
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), make_handler(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
@@ -180,7 +181,7 @@ class FakeWeChat:
 
     def fail_next_sends(self, n: int, errcode: int = -1, errmsg: str | None = None) -> None:
         """Make the next ``n`` template sends answer ``errcode`` (after the token check)."""
-        message = errmsg or _ERRMSG.get(errcode, "injected failure")
+        message = errmsg or ERRMSG.get(errcode, "injected failure")
         with self._lock:
             self._send_failures.extend([(errcode, message)] * n)
 
@@ -198,20 +199,20 @@ class FakeWeChat:
 
     def _check_app(self, query: Mapping[str, str]) -> dict[str, Any] | None:
         if query.get("appid") != self.appid:
-            return _err(40013)
+            return error_body(40013)
         if query.get("secret") != self.secret:
-            return _err(40125)
+            return error_body(40125)
         return None
 
     def _check_token(self, query: Mapping[str, str]) -> dict[str, Any] | None:
         token = query.get("access_token", "")
         if not token:
-            return _err(41001)
+            return error_body(41001)
         expires_at = self._access_tokens.get(token)
         if expires_at is None:
-            return _err(40001)
+            return error_body(40001)
         if self.now() >= expires_at:
-            return _err(42001)
+            return error_body(42001)
         return None
 
     def handle_oauth_token(self, query: Mapping[str, str]) -> dict[str, Any]:
@@ -219,18 +220,18 @@ class FakeWeChat:
         if failure:
             return failure
         if query.get("grant_type") != "authorization_code":
-            return _err(40002)
+            return error_body(40002)
         code = query.get("code", "")
         if not code:
-            return _err(41008)
+            return error_body(41008)
         with self._lock:
             entry = self._codes.get(code)
             if entry is None:
-                return _err(40029)
+                return error_body(40029)
             if entry.used:
-                return _err(40163)
+                return error_body(40163)
             if self.now() - entry.issued_at > CODE_TTL:
-                return _err(42003)
+                return error_body(42003)
             entry.used = True
         answer: dict[str, Any] = {
             "access_token": _new_secret("sns_"),
@@ -245,7 +246,7 @@ class FakeWeChat:
 
     def handle_token(self, query: Mapping[str, str]) -> dict[str, Any]:
         if query.get("grant_type") != "client_credential":
-            return _err(40002)
+            return error_body(40002)
         failure = self._check_app(query)
         if failure:
             return failure
@@ -260,7 +261,7 @@ class FakeWeChat:
             if failure:
                 return failure
             if query.get("type") != "jsapi":
-                return _err(40097)
+                return error_body(40097)
             ticket = _new_secret("tk_", 48)
             self._tickets[ticket] = self.now() + TOKEN_TTL
         return {"errcode": 0, "errmsg": "ok", "ticket": ticket, "expires_in": TOKEN_TTL}
@@ -273,18 +274,18 @@ class FakeWeChat:
             try:
                 payload = json.loads(body.decode("utf-8"))
             except (UnicodeDecodeError, ValueError):
-                return _err(47001)
+                return error_body(47001)
             if not isinstance(payload, dict):
-                return _err(47001)
+                return error_body(47001)
             if not payload.get("touser"):
-                return _err(40003)
+                return error_body(40003)
             if not payload.get("template_id"):
-                return _err(40037)
+                return error_body(40037)
             data = payload.get("data")
             if not isinstance(data, dict) or not all(
                 isinstance(v, dict) and "value" in v for v in data.values()
             ):
-                return _err(47001)
+                return error_body(47001)
             if self._send_failures:
                 errcode, errmsg = self._send_failures.popleft()
                 return {"errcode": errcode, "errmsg": errmsg}
@@ -369,33 +370,6 @@ class FakeWeChat:
         return None
 
 
-_ERRMSG: dict[int, str] = {
-    -1: "system error",
-    40001: "invalid credential, access_token is invalid or not latest",
-    40002: "invalid grant_type",
-    40003: "invalid openid",
-    40013: "invalid appid",
-    40029: "invalid code",
-    40037: "invalid template_id",
-    40097: "invalid args",
-    40125: "invalid appsecret",
-    40163: "code been used",
-    41001: "access_token missing",
-    41008: "missing code",
-    42001: "access_token expired",
-    42003: "code expired",
-    43002: "require POST method",
-    43004: "require subscribe",
-    44002: "empty post data",
-    47001: "data format error",
-}
-
-
-def _err(errcode: int) -> dict[str, Any]:
-    rid = secrets.token_hex(4)
-    return {"errcode": errcode, "errmsg": f"{_ERRMSG.get(errcode, 'error')} rid: {rid}"}
-
-
 def _page(title: str, body: str) -> str:
     return (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -406,87 +380,6 @@ def _page(title: str, body: str) -> str:
 
 def _error_page(problem: str) -> str:
     return _page("授权出错", f"<h1>授权出错</h1><p>{html.escape(problem)}</p>")
-
-
-def _make_handler(fake: FakeWeChat) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        server_version = "FakeWeChat/1.0"
-        protocol_version = "HTTP/1.0"
-
-        def log_message(self, fmt: str, *args: Any) -> None:
-            # The request line carries secrets, codes and tokens: log the path only.
-            log.debug("fake wechat: %s %s", self.command, urlsplit(self.path).path)
-
-        def _query(self) -> tuple[str, dict[str, str]]:
-            parts = urlsplit(self.path)
-            raw = parse_qs(parts.query, keep_blank_values=True)
-            return parts.path, {k: v[0] for k, v in raw.items()}
-
-        def _send(
-            self,
-            status: int,
-            body: bytes,
-            content_type: str,
-            headers: Mapping[str, str] | None = None,
-        ) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def _json(self, payload: Mapping[str, Any]) -> None:
-            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-            self._send(200, body, "application/json; encoding=utf-8")
-
-        def _html(self, status: int, text: str, headers: Mapping[str, str] | None = None) -> None:
-            self._send(status, text.encode("utf-8"), "text/html; charset=utf-8", headers)
-
-        def _delay(self, path: str) -> None:
-            delay = fake._count(path)
-            if delay:
-                time.sleep(delay)
-
-        def do_GET(self) -> None:
-            path, query = self._query()
-            self._delay(path)
-            if path == "/connect/oauth2/authorize":
-                self._html(*fake.authorize_page(query))
-            elif path == "/connect/oauth2/authorize/choose":
-                status, text, location = fake.choose(query)
-                self._html(status, text, {"Location": location} if location else None)
-            elif path == "/sns/oauth2/access_token":
-                self._json(fake.handle_oauth_token(query))
-            elif path == "/cgi-bin/token":
-                self._json(fake.handle_token(query))
-            elif path == "/cgi-bin/ticket/getticket":
-                self._json(fake.handle_ticket(query))
-            elif path == "/cgi-bin/message/template/send":
-                self._json(_err(43002))
-            else:
-                self._send(404, b'{"errcode":404,"errmsg":"not found"}', "application/json")
-
-        def do_POST(self) -> None:
-            path, query = self._query()
-            self._delay(path)
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-            except ValueError:
-                length = -1
-            if length < 0 or length > MAX_BODY:
-                self._send(413, b'{"errcode":413,"errmsg":"body too large"}', "application/json")
-                return
-            body = self.rfile.read(length) if length else b""
-            if path == "/cgi-bin/message/template/send":
-                self._json(fake.handle_template_send(query, body) if body else _err(44002))
-            else:
-                self._send(404, b'{"errcode":404,"errmsg":"not found"}', "application/json")
-
-    return Handler
 
 
 def load_users(path: str | os.PathLike[str]) -> dict[str, str]:

@@ -5,6 +5,7 @@ Development only: production runs `gunicorn wsgi:app` against the real WeChat.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -19,17 +20,27 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from miniapp_api import create_app
+    from miniapp_api.database import db
+    from miniapp_api.demo.accounts import bind_demo_citizens
+    from miniapp_api.demo.features import seed_features
     from miniapp_api.demo.info import wechat_users
     from miniapp_api.demo.seed import seed_demo
     from miniapp_api.dev.fake_wechat import FakeWeChat
+    from miniapp_api.ops.backfill import issue_missing_certificate_documents
 
     app = create_app()
+    # Font subsetting logs one line per table: not what a newcomer needs to read.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     with app.app_context():
         upgrade()
         result = seed_demo()
         print("demo data:", "already present" if not result.get("created") else result)
-        for hook in STARTUP_HOOKS:
-            hook(app)
+        if issue_missing_certificate_documents():  # a database seeded before tokens existed
+            db.session.commit()
+        bound = bind_demo_citizens()  # log in as any demo citizen, already real-name bound
+        if any(seed_features().values()):  # applications, utilities, alerts (once)
+            db.session.commit()
+        sample = _sample_link()
     from miniapp_api.rendering import warm_up
 
     warm_up(app.config["REGISTRY_NAME"])  # first document download is then fast
@@ -40,17 +51,38 @@ def main() -> None:
         secret=app.config["WECHAT_SECRET"],
         port=wechat_port,
     )
-    print("fake WeChat on", fake.start())
-    print(f"serving on http://127.0.0.1:{port}  (demo citizens: flask --app wsgi demo-info)")
+    fake_url = fake.start()
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    base = f"http://127.0.0.1:{port}"
+    # The URLs come last, after every start-up line.
+    print(
+        "\n"
+        f"  citizen web app   {base}/app/  (tap 微信登录, then choose a citizen)\n"
+        f"  demo citizens     {', '.join(bound)} (already bound); 新用户（未实名） to try binding\n"
+        f"  verification page {sample or base + '/v/…'}\n"
+        f"  API docs          {base}/api/docs\n"
+        f"  fake WeChat       {fake_url}\n"
+        "  more: flask --app wsgi demo-info    stop: Ctrl+C\n"
+    )
     sys.stdout.flush()
     try:
-        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
+        server.server_close()
         fake.stop()
 
 
-# Features that need start-up work in demo mode (e.g. signing keys) append callables here.
-STARTUP_HOOKS: list = []
+def _sample_link() -> str | None:
+    """One sample /v/ link from demo-info (when the verification section is there)."""
+    from miniapp_api.demo.info import demo_info
+
+    samples = demo_info().get("verification", {}).get("samples", {})
+    sample = samples.get("authentic") or next(iter(samples.values()), None)
+    return sample.get("url") if isinstance(sample, dict) else None
 
 
 if __name__ == "__main__":

@@ -18,23 +18,17 @@ and its signed document in one go.
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import time
-from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 import verify
-from verify import DocumentKind, FileKeyStore, KeySet
+from verify import DocumentKind
 
-from ..extensions import db
+from ..database import db
 from ..models import (
     Certificate,
     ElectronicLicense,
@@ -42,9 +36,15 @@ from ..models import (
     IssuedDocument,
     LicenseCopy,
     PropertyRight,
-    RealEstateUnit,
-    RightHolder,
 )
+from .canonical import (
+    canonical_fields,
+    certificate_fields,
+    copy_fields,
+    epoch_seconds,
+    proof_fields,
+)
+from .keys import FixedSigner, current_keyset, forget_keyset, keystore
 from .validators import (
     LICENSE_TYPE_PROPERTY,
     LICENSE_TYPE_REGISTRATION,
@@ -55,6 +55,7 @@ from .validators import (
 __all__ = [
     "CERTIFICATE_DOCUMENT_KINDS",
     "KIND_CODES",
+    "FixedSigner",
     "canonical_fields",
     "certificate_document",
     "certificate_document_kind",
@@ -62,10 +63,10 @@ __all__ = [
     "copy_fields",
     "current_keyset",
     "document_url",
+    "epoch_seconds",
     "forget_keyset",
     "issue_certificate",
     "issue_document",
-    "issue_missing_certificate_documents",
     "keystore",
     "latest_document_for_certificate",
     "proof_fields",
@@ -86,219 +87,6 @@ CERTIFICATE_DOCUMENT_KINDS = {
     "property": "property_certificate",
     "registration": "registration_certificate",
 }
-
-_EXT_STORE = "verify_keystore"
-_EXT_KEYSET = "verify_keyset"
-_keyset_lock = threading.Lock()
-KEYSET_RECHECK_SECONDS = 1.0
-
-
-# --- keys -----------------------------------------------------------------------------------
-def keystore() -> FileKeyStore:
-    """The app's signing key store in ``KEYS_DIR`` (0700 dir, 0600 files).
-
-    A first key is created when the store has no key at all (not after a compromise: then
-    ``flask keys rotate`` decides). Cached on ``app.extensions``.
-    """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    store = app.extensions.get(_EXT_STORE)
-    if store is None:
-        store = FileKeyStore(app.config["KEYS_DIR"])
-        if not store.public_keys():
-            store.ensure_active()  # under the store's lock: workers starting together make one
-        app.extensions[_EXT_STORE] = store
-    return store
-
-
-def _state_stamp(store: FileKeyStore) -> tuple[int, int, int]:
-    try:
-        st = os.stat(store.directory / store.STATE_FILE)
-    except FileNotFoundError:
-        return (0, 0, 0)
-    return (st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-def current_keyset() -> KeySet:
-    """The verification key set, cached until ``state.json`` changes (rotation, compromise).
-
-    ``state.json`` is looked at (one ``stat``) at most every ``KEYSET_RECHECK_SECONDS``, so a
-    ``keys rotate``/``keys compromise`` run by another process is seen by every worker within
-    a second. Anything in this process that changes the store calls :func:`forget_keyset`.
-    """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    cached = app.extensions.get(_EXT_KEYSET)
-    now = time.monotonic()
-    if cached is not None and now - cached[2] < KEYSET_RECHECK_SECONDS:
-        return cached[1]
-    store = keystore()
-    stamp = _state_stamp(store)
-    if cached is not None and cached[0] == stamp:
-        app.extensions[_EXT_KEYSET] = (stamp, cached[1], now)
-        return cached[1]
-    with _keyset_lock:
-        stamp = _state_stamp(store)
-        keyset = store.keyset()
-        app.extensions[_EXT_KEYSET] = (stamp, keyset, now)
-        return keyset
-
-
-def forget_keyset() -> None:
-    """Drop the cached key set (after this process rotated or compromised a key)."""
-    current_app.extensions.pop(_EXT_KEYSET, None)
-
-
-class _FixedSigner:
-    """A key store view that always signs with one already-loaded signer (bulk issuing)."""
-
-    def __init__(self, signer: verify.Signer) -> None:
-        self._signer = signer
-
-    def signer(self) -> verify.Signer:
-        return self._signer
-
-
-# --- canonical fields ----------------------------------------------------------------------
-def _ts(value: datetime | None) -> int | None:
-    """Whole UTC seconds (the same on SQLite and PostgreSQL)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return int(value.timestamp())
-
-
-def _area(value: Decimal | float | str | None) -> str | None:
-    if value is None:
-        return None
-    return f"{Decimal(str(value)):.2f}"
-
-
-def _holders_text(holders: Iterable[tuple[int, str | None]]) -> str:
-    """``person_id:share`` in holder order; internal ids, never names or ID numbers."""
-    return ",".join(f"{pid}:{share or ''}" for pid, share in holders)
-
-
-def certificate_fields(
-    *,
-    kind: str,
-    number: str,
-    print_serial: str,
-    issued_at: datetime | None,
-    unit_number: str,
-    location: str,
-    use: str,
-    area_m2: Decimal | float | str | None,
-    right_type: str,
-    right_nature: str,
-    land_term: str | None,
-    co_ownership: str,
-    holders: Sequence[tuple[int, str | None]],
-    rights_holder_org: str | None = None,
-    encumbrance_id: int | None = None,
-) -> dict[str, str | int | None]:
-    """Canonical fields of a certificate from plain values (also used by bulk issuing)."""
-    return {
-        "type": "certificate",
-        "kind": kind,
-        "number": number,
-        "print_serial": print_serial,
-        "issued_at": _ts(issued_at),
-        "unit_number": unit_number,
-        "location": location,
-        "use": use,
-        "area_m2": _area(area_m2),
-        "right_type": right_type,
-        "right_nature": right_nature,
-        "land_term": land_term,
-        "co_ownership": co_ownership,
-        "holders": _holders_text(holders),
-        "rights_holder_org": rights_holder_org,
-        "encumbrance_id": encumbrance_id,
-    }
-
-
-def copy_fields(copy: LicenseCopy) -> dict[str, str | int | None]:
-    """Canonical fields of an annotated e-license copy (加注件)."""
-    license_ = copy.license
-    return {
-        "type": "license_copy",
-        "serial": copy.serial,
-        "license_id": license_.license_id if license_ else None,
-        "certificate_id": license_.certificate_id if license_ else None,
-        "person_id": copy.person_id,
-        "maker": copy.maker,
-        "purpose": copy.purpose,
-        "notes": json.dumps(copy.notes or [], ensure_ascii=False, sort_keys=True),
-        "created_at": _ts(copy.created_at),
-        "valid_until": _ts(copy.valid_until),
-    }
-
-
-def proof_fields(proof: HousingProof) -> dict[str, str | int | None]:
-    """Canonical fields of a housing proof (有房/无房证明): the snapshot as issued."""
-    return {
-        "type": "housing_proof",
-        "serial": proof.serial,
-        "person_id": proof.person_id,
-        "scope": proof.scope,
-        "purpose": proof.purpose,
-        "queried_at": _ts(proof.queried_at),
-        "has_property": int(bool(proof.has_property)),
-        "result": json.dumps(
-            proof.result, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
-        ),
-        "issued_at": _ts(proof.issued_at),
-        "valid_until": _ts(proof.valid_until),
-    }
-
-
-def _certificate_orm_fields(cert: Certificate) -> dict[str, str | int | None]:
-    right = cert.right
-    unit = right.unit
-    return certificate_fields(
-        kind=cert.kind,
-        number=cert.number,
-        print_serial=cert.print_serial,
-        issued_at=cert.issued_at,
-        unit_number=unit.unit_number,
-        location=unit.location,
-        use=unit.use,
-        area_m2=unit.area_m2,
-        right_type=unit.right_type,
-        right_nature=unit.right_nature,
-        land_term=unit.land_term,
-        co_ownership=right.co_ownership,
-        holders=[(h.person_id, h.share) for h in sorted(right.holders, key=_holder_order)],
-        rights_holder_org=cert.rights_holder_org,
-        encumbrance_id=cert.encumbrance_id,
-    )
-
-
-def _holder_order(holder: RightHolder) -> tuple[int, int]:
-    return (holder.position or 0, holder.person_id)
-
-
-def canonical_fields(
-    kind: str,
-    *,
-    certificate: Certificate | None = None,
-    copy: LicenseCopy | None = None,
-    proof: HousingProof | None = None,
-) -> dict[str, str | int | None]:
-    """The fields a document's content digest is computed over, for its kind."""
-    if kind in ("property_certificate", "registration_certificate"):
-        if certificate is None:
-            raise ValueError(f"{kind} needs a certificate")
-        return _certificate_orm_fields(certificate)
-    if kind == "license_copy":
-        if copy is None:
-            raise ValueError("license_copy needs a copy")
-        return copy_fields(copy)
-    if kind == "housing_proof":
-        if proof is None:
-            raise ValueError("housing_proof needs a proof")
-        return proof_fields(proof)
-    raise ValueError(f"unknown document kind {kind!r}")
 
 
 def certificate_document_kind(certificate_kind: str) -> str:
@@ -338,9 +126,9 @@ def issue_document(
         assert proof is not None
         number = proof.serial
     issued = _now(now)
-    iat = _ts(issued)
+    iat = epoch_seconds(issued)
     assert iat is not None
-    exp = _ts(expires_at)
+    exp = epoch_seconds(expires_at)
     if exp is not None and exp <= iat:
         raise ValueError("expires_at must be later than the issue time")
     document_id = verify.new_document_id()
@@ -348,7 +136,7 @@ def issue_document(
     store = keystore()
     signer = store.signer()
     token = verify.issue_token(
-        _FixedSigner(signer),  # type: ignore[arg-type]
+        FixedSigner(signer),  # type: ignore[arg-type]
         issuer=current_app.config["REGISTRY_ISSUER_CODE"],
         kind=KIND_CODES[kind],
         document_id=document_id,
@@ -384,8 +172,6 @@ def document_url(doc: IssuedDocument | str) -> str:
 def qr_text(url: str) -> str:
     """What goes into the QR: the URL upper-cased when that is safe (QR alphanumeric mode,
     a smaller code); scheme and host are case-insensitive and ``/V/`` is served."""
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     path = parts.path
     if path.startswith("/v/") and path.count("/") == 2 and not parts.query and not parts.fragment:
@@ -522,120 +308,3 @@ def latest_document_for_certificate(certificate_id: int) -> IssuedDocument | Non
 def certificate_document(certificate: Certificate) -> IssuedDocument | None:
     """The signed document of a certificate (the latest, if it was ever re-issued)."""
     return latest_document(certificate_id=certificate.id)
-
-
-# --- bulk issuing (seed-demo, imports) ------------------------------------------------------
-def _chunked_ids(ids: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def issue_missing_certificate_documents(
-    *, chunk: int = 5000, now: datetime | None = None, progress: Any = None
-) -> int:
-    """Sign a token for every certificate that has none; bulk Core inserts (no commit).
-
-    Produces exactly what :func:`issue_document` would (same canonical fields, key, claims),
-    at the speed of Ed25519 signing. Returns the number of documents issued.
-    """
-    cfg = current_app.config
-    issuer = cfg["REGISTRY_ISSUER_CODE"]
-    store = keystore()
-    fixed = _FixedSigner(store.signer())
-    kid_hex = fixed.signer().kid.hex()
-    issued = _now(now)
-    iat = _ts(issued)
-    have = select(IssuedDocument.certificate_id).where(IssuedDocument.certificate_id.is_not(None))
-    ids = list(
-        db.session.execute(
-            select(Certificate.id).where(Certificate.id.not_in(have)).order_by(Certificate.id)
-        ).scalars()
-    )
-    cert = Certificate.__table__.c
-    unit = RealEstateUnit.__table__.c
-    right = PropertyRight.__table__.c
-    holder = RightHolder.__table__.c
-    total = 0
-    for batch in _chunked_ids(ids, chunk):
-        rows = db.session.execute(
-            select(
-                cert.id,
-                cert.kind,
-                cert.number,
-                cert.print_serial,
-                cert.issued_at,
-                cert.rights_holder_org,
-                cert.encumbrance_id,
-                cert.right_id,
-                right.co_ownership,
-                unit.unit_number,
-                unit.location,
-                unit.use,
-                unit.area_m2,
-                unit.right_type,
-                unit.right_nature,
-                unit.land_term,
-            )
-            .join(PropertyRight.__table__, right.id == cert.right_id)
-            .join(RealEstateUnit.__table__, unit.id == right.unit_id)
-            .where(cert.id.in_(batch))
-        ).all()
-        right_ids = sorted({r.right_id for r in rows})
-        holders: dict[int, list[tuple[int, int, str | None]]] = {}
-        for h in db.session.execute(
-            select(holder.right_id, holder.position, holder.person_id, holder.share).where(
-                holder.right_id.in_(right_ids)
-            )
-        ):
-            holders.setdefault(h.right_id, []).append((h.position or 0, h.person_id, h.share))
-        docs = []
-        for r in rows:
-            hs = [(pid, share) for _, pid, share in sorted(holders.get(r.right_id, []))]
-            fields = certificate_fields(
-                kind=r.kind,
-                number=r.number,
-                print_serial=r.print_serial,
-                issued_at=r.issued_at,
-                unit_number=r.unit_number,
-                location=r.location,
-                use=r.use,
-                area_m2=r.area_m2,
-                right_type=r.right_type,
-                right_nature=r.right_nature,
-                land_term=r.land_term,
-                co_ownership=r.co_ownership,
-                holders=hs,
-                rights_holder_org=r.rights_holder_org,
-                encumbrance_id=r.encumbrance_id,
-            )
-            document_id = verify.new_document_id()
-            digest = verify.content_digest(fields)
-            token = verify.issue_token(
-                fixed,  # type: ignore[arg-type]
-                issuer=issuer,
-                kind=KIND_CODES[certificate_document_kind(r.kind)],
-                document_id=document_id,
-                number=r.number,
-                digest=digest,
-                iat=iat,
-            )
-            docs.append(
-                {
-                    "document_id": document_id,
-                    "kind": certificate_document_kind(r.kind),
-                    "certificate_id": r.id,
-                    "copy_id": None,
-                    "proof_id": None,
-                    "content_digest": digest,
-                    "token": token,
-                    "kid": kid_hex,
-                    "issued_at": issued,
-                    "expires_at": None,
-                }
-            )
-        if docs:
-            db.session.execute(insert(IssuedDocument), docs)
-        total += len(docs)
-        if progress is not None:
-            progress(total, len(ids))
-    return total

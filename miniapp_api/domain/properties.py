@@ -8,14 +8,16 @@ register records it (spouse, minor children).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..extensions import db
+from ..clock import day_zh
+from ..database import db
+from ..labels import CERTIFICATE_STATUS_LABELS, CO_OWNERSHIP_LABELS, ENCUMBRANCE_LABELS
 from ..models import (
     Certificate,
     ElectronicLicense,
@@ -27,33 +29,13 @@ from ..models import (
 )
 from .masking import mask_name
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
-
-CO_OWNERSHIP_LABELS = {"sole": "单独所有", "joint": "共同共有", "shares": "按份共有"}
-ENCUMBRANCE_LABELS = {
-    "mortgage": "抵押",
-    "seizure": "查封",
-    "objection": "异议",
-    "advance_notice": "预告登记",
-}
 # Whose name is in Encumbrance.holder: an organisation (bank, court) or, for an objection or an
 # advance notice, possibly a private person, whose name is masked wherever it is shown.
 PERSONAL_ENCUMBRANCE_HOLDERS = {"objection", "advance_notice"}
-CERTIFICATE_STATUS_LABELS = {"valid": "现势", "cancelled": "已注销", "superseded": "已换证"}
-
-
-def china_today(now: datetime | None = None) -> date:
-    """The calendar day in China (ages of children are counted on it)."""
-    return (now or datetime.now(UTC)).astimezone(CHINA_TZ).date()
 
 
 def format_area(value: Decimal | float | str) -> str:
     return f"{Decimal(str(value)).quantize(Decimal('0.01')):f}"
-
-
-def format_day(value: datetime) -> str:
-    local = value.astimezone(CHINA_TZ)
-    return f"{local.year}年{local.month:02d}月{local.day:02d}日"
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -164,7 +146,7 @@ def encumbrance_note(enc: Encumbrance) -> str:
     """One 附记 line: ``抵押：中国建设银行汨罗支行（个人住房贷款抵押），2019年09月20日起``."""
     label = ENCUMBRANCE_LABELS.get(enc.kind, enc.kind)
     reason = f"（{enc.reason}）" if enc.reason else ""
-    return f"{label}：{encumbrance_holder(enc)}{reason}，{format_day(enc.started_at)}起"
+    return f"{label}：{encumbrance_holder(enc)}{reason}，{day_zh(enc.started_at)}起"
 
 
 def encumbrance_dict(enc: Encumbrance) -> dict[str, Any]:

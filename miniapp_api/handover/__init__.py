@@ -5,14 +5,3 @@ from flask_smorest import Blueprint
 bp = Blueprint("handover", __name__, url_prefix="/api/v1", description="交房即交证")
 
 from . import views  # noqa: E402,F401
-
-
-def _register_demo_section() -> None:
-    from ..demo.info import SECTIONS
-    from .demo import handover_samples
-
-    if handover_samples not in SECTIONS:
-        SECTIONS.append(handover_samples)
-
-
-_register_demo_section()

@@ -10,6 +10,8 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
+from ..outbox import DeliveryPolicy, drain, run_loop
+
 log = logging.getLogger(__name__)
 
 
@@ -26,8 +28,6 @@ def register(app: Flask) -> None:
         once: bool, interval: float, batch: int, max_attempts: int | None, lease: int | None
     ) -> None:
         """Send queued 交房即交证 WeChat template messages (at most once each)."""
-        from .notifications import DeliveryPolicy, drain, run_loop
-
         policy = DeliveryPolicy.from_config(
             current_app.config, batch=batch, max_attempts=max_attempts, lease_seconds=lease
         )

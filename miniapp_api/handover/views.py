@@ -8,7 +8,7 @@ from flask import g
 
 from ..auth.guards import citizen_required
 from ..extensions import limiter
-from . import bp, schemas, service
+from . import bp, cases, read_models, schemas
 
 
 @bp.get("/handover/projects")
@@ -21,7 +21,7 @@ def list_projects() -> dict[str, Any]:
     stage, open blockers (project-wide in full, single cases only counted, no personal data)
     and whether it has delivered 交房即交证.
     """
-    return {"items": service.list_projects()}
+    return {"items": read_models.list_projects()}
 
 
 @bp.get("/handover/projects/<int:project_id>")
@@ -29,7 +29,7 @@ def list_projects() -> dict[str, Any]:
 @bp.response(200, schemas.ProjectDetailSchema)
 def get_project(project_id: int) -> dict[str, Any]:
     """单个项目的交房即交证进度（公开），含项目环节时间线"""
-    return service.project_detail(project_id)
+    return read_models.project_detail(project_id)
 
 
 @bp.get("/me/handover")
@@ -42,7 +42,7 @@ def my_cases() -> dict[str, Any]:
     unit stages, current stage, next step with guidance, blockers, and the certificate and
     e-license links once issued.
     """
-    return {"items": service.buyer_cases(g.person, g.account)}
+    return {"items": cases.buyer_cases(g.person, g.account)}
 
 
 @bp.get("/me/handover/<int:case_id>")
@@ -50,7 +50,7 @@ def my_cases() -> dict[str, Any]:
 @bp.response(200, schemas.BuyerCaseSchema)
 def my_case(case_id: int) -> dict[str, Any]:
     """我的单个购房办件（只能查看本人作为购房人或共同购房人的办件，否则 404）"""
-    return service.buyer_case(g.person, g.account, case_id)
+    return cases.buyer_case(g.person, g.account, case_id)
 
 
 @bp.post("/me/handover/subscriptions")
@@ -60,7 +60,7 @@ def my_case(case_id: int) -> dict[str, Any]:
 @bp.alt_response(200, schema=schemas.SubscriptionSchema, description="已订阅（无变化）")
 def subscribe(body: dict[str, Any]) -> Any:
     """订阅办件的微信进度通知（环节变化和阻碍事项）"""
-    view, created = service.subscribe(g.person, g.account, body["case_id"])
+    view, created = cases.subscribe(g.person, g.account, body["case_id"])
     return view, (201 if created else 200)
 
 
@@ -69,7 +69,7 @@ def subscribe(body: dict[str, Any]) -> Any:
 @bp.response(204)
 def unsubscribe(case_id: int) -> None:
     """取消订阅办件的微信进度通知"""
-    service.unsubscribe(g.person, g.account, case_id)
+    cases.unsubscribe(g.person, g.account, case_id)
 
 
 @bp.delete("/me/handover/subscriptions")
@@ -78,4 +78,4 @@ def unsubscribe(case_id: int) -> None:
 @bp.response(204)
 def unsubscribe_body(body: dict[str, Any]) -> None:
     """取消订阅（请求体 {case_id}）"""
-    service.unsubscribe(g.person, g.account, body["case_id"])
+    cases.unsubscribe(g.person, g.account, body["case_id"])

@@ -2,43 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from marshmallow import Schema, fields, validate
 
-from marshmallow import Schema, ValidationError, fields, validate
-
+from ..document_schemas import DocumentFilesSchema, PurposeField
+from ..domain.purposes import COPY_DEFAULT_VALID_DAYS, COPY_MAX_VALID_DAYS, COPY_MIN_VALID_DAYS
 from ..inputs import InputSchema
-from .purposes import (
-    COPY_DEFAULT_VALID_DAYS,
-    COPY_MAX_VALID_DAYS,
-    COPY_MIN_VALID_DAYS,
-    MAX_PURPOSE_LENGTH,
-    PurposeError,
-    check_purpose,
-)
-
-
-class PurposeField(fields.String):
-    """事由: trimmed, 1..30 characters, printable, no control characters or markup."""
-
-    default_error_messages = {
-        "required": "请填写事由",
-        "null": "请填写事由",
-        "invalid": "事由必须是文字",
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {
-            "description": f"事由（1–{MAX_PURPOSE_LENGTH}字）；常用事由见 /api/v1/purposes",
-            "example": "子女入学",
-        }
-        super().__init__(required=True, metadata=metadata, **kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return check_purpose(text)
-        except PurposeError as exc:
-            raise ValidationError(str(exc)) from exc
 
 
 class RegisteredUnitSchema(Schema):
@@ -123,33 +91,14 @@ class LicenseCopyRequestSchema(InputSchema):
     )
 
 
-class DownloadLinksSchema(Schema):
-    png = fields.String(metadata={"description": "PNG（可长按保存）下载链接，无需登录头"})
-    pdf = fields.String(metadata={"description": "PDF 下载链接，无需登录头"})
-    expires_at = fields.Integer(metadata={"description": "链接过期时间（Unix 秒）"})
-    ttl_seconds = fields.Integer()
-
-
-class LicenseCopySchema(Schema):
+class LicenseCopySchema(DocumentFilesSchema):
     id = fields.String(metadata={"description": "加注件 id（随机，用于路径）"})
     license = fields.Integer(metadata={"description": "电子证照 id"})
     serial = fields.String(metadata={"description": "加注件编号"})
     certificate_number = fields.String()
     maker = fields.String(metadata={"description": "制作者"})
-    purpose = fields.String(metadata={"description": "事由"})
     watermark = fields.String(metadata={"description": "水印文字：仅供办理{事由}使用"})
     notes = fields.List(fields.String(), metadata={"description": "附记（制作时的抵押、查封等）"})
     created_at = fields.DateTime(metadata={"description": "制作时间"})
     valid_until = fields.DateTime(metadata={"description": "有效期截止"})
-    expired = fields.Boolean()
     verification_url = fields.String(metadata={"description": "核验链接（二维码内容）"})
-    png_url = fields.String(metadata={"description": "PNG（需登录头）"})
-    pdf_url = fields.String(metadata={"description": "PDF（需登录头）"})
-    download_links = fields.Nested(DownloadLinksSchema, allow_none=True)
-
-
-class DocumentPurposeSchema(Schema):
-    label = fields.String()
-    description = fields.String()
-    proof_valid_days = fields.Integer(metadata={"description": "房屋证明有效天数"})
-    free_text = fields.Boolean(metadata={"description": "选择后需填写具体事由"})

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g
+from flask import g
 
 from .. import downloads
 from ..auth.guards import BEARER, citizen_required
-from ..domain import audit
-from ..domain.properties import current_rights, property_dict
-from ..extensions import db, limiter
-from . import bp, service
-from .purposes import purposes_payload
+from ..document_schemas import DocumentPurposeSchema
+from ..domain.purposes import purposes_payload
+from ..extensions import limiter
+from ..kinds import LICENSE_COPY
+from . import bp, service, showing
 from .schemas import (
-    DocumentPurposeSchema,
-    DownloadLinksSchema,
     ElectronicLicenseSchema,
     LicenseCopyRequestSchema,
     LicenseCopySchema,
@@ -32,16 +30,9 @@ COPY_PATH = "/me/licenses/<int:license_id>/copies/<string:copy_id>"
     summary="我的不动产",
     description="本人现势的全部权利（单独所有或共有）：单元、坐落、面积、用途、权利类型、"
     "证书号及状态、现存的抵押查封等。",
-    security=BEARER,
 )
 def my_properties() -> list[dict[str, Any]]:
-    person = g.person
-    rights = current_rights([person.id])
-    audit.record(
-        "properties.list", object_type="person", object_id=person.id, detail={"count": len(rights)}
-    )
-    db.session.commit()
-    return [property_dict(right, person.id) for right in rights]
+    return service.my_properties(g.person)
 
 
 @bp.get("/purposes")
@@ -61,38 +52,28 @@ def purposes() -> list[dict[str, Any]]:
 @bp.doc(
     summary="我的电子证照",
     description="本人作为权利人的不动产权证书电子证照（共有人各自可见），现势证书在前。",
-    security=BEARER,
 )
 def list_licenses() -> list[dict[str, Any]]:
-    licenses = service.list_licenses(g.person)
-    db.session.commit()
-    return licenses
+    return service.list_licenses(g.person)
 
 
 @bp.get("/me/licenses/<int:license_id>")
 @citizen_required
 @bp.response(200, ElectronicLicenseSchema)
 @bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="电子证照详情", security=BEARER)
+@bp.doc(summary="电子证照详情")
 def get_license(license_id: int) -> dict[str, Any]:
-    data = service.view_license(g.person, license_id)
-    db.session.commit()
-    return data
+    return service.view_license(g.person, license_id)
 
 
 @bp.get("/me/licenses/<int:license_id>/copies")
 @citizen_required
 @bp.response(200, LicenseCopySchema(many=True))
 @bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="我制作的加注件", security=BEARER)
+@bp.doc(summary="我制作的加注件")
 def list_copies(license_id: int) -> list[dict[str, Any]]:
     copies = service.list_copies(g.person, license_id)
-    db.session.commit()
-    account = g.account.id
-    return [
-        service.copy_dict(c, links=downloads.links_for("license_copy", c.public_id, account))
-        for c in copies
-    ]
+    return [service.copy_dict(c, account_id=g.account.id) for c in copies]
 
 
 @bp.post("/me/licenses/<int:license_id>/copies")
@@ -108,73 +89,48 @@ def list_copies(license_id: int) -> list[dict[str, Any]]:
     description="为一个事由制作电子证照加注件：记录并打印制作者、制作时间、事由、有效期截止和"
     "附记（当时的抵押、查封等），水印“仅供办理{事由}使用”，带独立的签名二维码。"
     "返回中含 download_links（无需登录头的短时下载链接，适用于微信内置浏览器）。",
-    security=BEARER,
 )
 def make_copy(data: dict[str, Any], license_id: int) -> dict[str, Any]:
     copy = service.make_copy(g.person, license_id, data["purpose"], data["valid_days"])
-    links = downloads.links_for("license_copy", copy.public_id, g.account.id)
-    return service.copy_dict(copy, links=links)
+    return service.copy_dict(copy, account_id=g.account.id)
 
 
 @bp.get(COPY_PATH)
 @citizen_required
 @bp.response(200, LicenseCopySchema)
 @bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="加注件详情（含短时下载链接）", security=BEARER)
+@bp.doc(summary="加注件详情（含短时下载链接）")
 def get_copy(license_id: int, copy_id: str) -> dict[str, Any]:
-    copy = service.get_copy(g.person, license_id, copy_id)
-    audit.record("license_copy.view", object_type="license_copy", object_id=copy.public_id)
-    db.session.commit()
-    links = downloads.links_for("license_copy", copy.public_id, g.account.id)
-    return service.copy_dict(copy, links=links)
+    copy = service.view_copy(g.person, license_id, copy_id)
+    return service.copy_dict(copy, account_id=g.account.id)
 
 
-@bp.post(COPY_PATH + "/download-links")
-@citizen_required
-@bp.response(200, DownloadLinksSchema)
-@bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(
-    summary="获取加注件下载链接",
-    description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头即可打开"
+downloads.add_document_routes(
+    bp,
+    citizen_required,
+    COPY_PATH,
+    LICENSE_COPY,
+    lambda license_id, copy_id: service.get_copy(g.person, license_id, copy_id),
+    title="加注件",
+    links_description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头即可打开"
     "PNG（可长按保存）或 PDF。",
+)
+
+
+@bp.post("/me/licenses/<int:license_id>/show")
+@citizen_required
+@limiter.limit("20 per minute", key_func=downloads.account_key)
+@bp.response(200, showing.ShowLinkSchema)
+@bp.alt_response(404, description="不存在或不属于本人")
+@bp.alt_response(409, description="证书已注销或已换证，不能亮证")
+@bp.doc(
+    summary="亮证",
+    description="本人电子证照的图片（带“仅供查看”水印、亮证时间和证书核验二维码）的短时链接；"
+    "请每 60 秒重新获取一次。不生成加注件，不需要事由。",
     security=BEARER,
 )
-def copy_links(license_id: int, copy_id: str) -> dict[str, Any]:
-    copy = service.get_copy(g.person, license_id, copy_id)
-    audit.record(
-        "download_link.issue",
-        object_type="license_copy",
-        object_id=copy.public_id,
-    )
-    db.session.commit()
-    return downloads.links_for("license_copy", copy.public_id, g.account.id)
+def show_license(license_id: int) -> dict[str, Any]:
+    return showing.show_link(service.get_license(g.person, license_id), g.account.id)
 
 
-def _copy_file(license_id: int, copy_id: str, fmt: str) -> Response:
-    copy = service.get_copy(g.person, license_id, copy_id)
-    return downloads.file_response(
-        kind="license_copy",
-        public_id=copy.public_id,
-        fmt=fmt,
-        filename=service.copy_filename(copy, fmt),
-        fallback_filename=service.copy_filename(copy, fmt, ascii_only=True),
-        render=lambda: service.render_copy(copy, fmt),
-        via="header",
-    )
-
-
-@bp.get(COPY_PATH + ".png")
-@citizen_required
-@bp.doc(summary="加注件 PNG", security=BEARER, **downloads.FILE_RESPONSES_DOC)
-def copy_png(license_id: int, copy_id: str) -> Response:
-    return _copy_file(license_id, copy_id, "png")
-
-
-@bp.get(COPY_PATH + ".pdf")
-@citizen_required
-@bp.doc(summary="加注件 PDF", security=BEARER, **downloads.FILE_RESPONSES_DOC)
-def copy_pdf(license_id: int, copy_id: str) -> Response:
-    return _copy_file(license_id, copy_id, "pdf")
-
-
-from . import files, viewers  # noqa: E402,F401  (header-free downloads; verification views)
+from . import files  # noqa: E402,F401  (header-free downloads)

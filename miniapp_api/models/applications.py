@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..database import db
 from .base import UTCDateTime, utcnow
 from .registry import RealEstateUnit
 

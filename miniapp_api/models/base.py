@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import DateTime, TypeDecorator
 
+from ..clock import utcnow
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["UTCDateTime", "utcnow"]
 
 
 class UTCDateTime(TypeDecorator):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..database import db
 from .base import UTCDateTime, utcnow
 from .people import Person
 from .registry import Certificate, RealEstateUnit

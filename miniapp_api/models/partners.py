@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..database import db
 from .base import UTCDateTime, utcnow
 
 PARTNER_KINDS = ("bank", "developer", "agency", "tax", "utility")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Column, Date, ForeignKey, LargeBinary, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..database import db
 from .base import UTCDateTime, utcnow
 
 parent_child = Table(

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..database import db
 from .base import UTCDateTime, utcnow
 from .people import Person
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Float, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..database import db
 from .base import UTCDateTime, utcnow
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..database import db
 from .applications import Application
 from .base import UTCDateTime, utcnow
 

@@ -4,19 +4,59 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from ..database import db
+from ..domain.rawsql import scalar
 from ..errors import Problem
-from ..extensions import db
+from ..extensions import kv
+from ..verification.service import check_engine
 
 bp = Blueprint("ops", __name__)
+
+RETRY_AFTER = "5"
+
+
+def _database_answers() -> bool:
+    """The connection public verification uses (its own pool, raw cursor; a connection
+    that died since it was pooled is replaced once, as a check does), then the ORM's."""
+    for attempt in (1, 2):
+        try:
+            with check_engine().connect() as conn:
+                scalar(conn, "SELECT 1")
+            break
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                return False
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means "not healthy"
+        db.session.rollback()
+        return False
+    return True
 
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """200 when the database answers, 503 problem otherwise."""
+    """200 when the database (and Redis, when configured) answers; else 503 naming it."""
     try:
-        db.session.execute(text("SELECT 1"))
-    except Exception as exc:  # any driver error means "not healthy"
-        db.session.rollback()
-        raise Problem(503, "database_unavailable", "数据库暂时无法访问") from exc
+        database_ok = _database_answers()
+    except Exception:
+        database_ok = False
+    if not database_ok:
+        raise Problem(
+            503,
+            "database_unavailable",
+            "数据库暂时无法访问",
+            headers={"Retry-After": RETRY_AFTER},
+            dependency="database",
+        )
+    if not kv.healthy():
+        raise Problem(
+            503,
+            "service_unavailable",
+            "缓存服务（Redis）暂时无法访问",
+            headers={"Retry-After": RETRY_AFTER},
+            dependency="redis",
+        )
     return jsonify(status="ok")

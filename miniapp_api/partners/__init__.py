@@ -1,7 +1,5 @@
 """Partner API for banks, developers and agencies (server to server, `X-API-Key`)."""
 
-from typing import Any
-
 from flask_smorest import Blueprint
 
 bp = Blueprint(
@@ -11,18 +9,6 @@ bp = Blueprint(
     description="合作机构接口（银行、开发企业、中介机构）：批量核验、本企业项目进度",
 )
 
+API_KEY_SCHEME = {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+
 from . import views  # noqa: E402,F401
-
-
-@bp.record_once
-def _document_api_key(state: Any) -> None:
-    from contextlib import suppress
-
-    from apispec.exceptions import DuplicateComponentNameError
-
-    from ..extensions import api
-
-    with suppress(DuplicateComponentNameError):
-        api.spec.components.security_scheme(
-            "PartnerApiKey", {"type": "apiKey", "in": "header", "name": "X-API-Key"}
-        )

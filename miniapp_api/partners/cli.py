@@ -6,6 +6,7 @@ import click
 from flask import Flask
 
 from ..models import PARTNER_KINDS
+from .service import create_partner
 
 
 def register(app: Flask) -> None:
@@ -23,8 +24,6 @@ def register(app: Flask) -> None:
         name: str, kind: str, organisation: str | None, service: str | None
     ) -> None:
         """Create a partner and print its API key (shown once; only a hash is stored)."""
-        from .service import create_partner
-
         try:
             _partner, key = create_partner(name, kind, organisation, service)
         except ValueError as exc:

@@ -8,14 +8,15 @@ import re
 import secrets
 from typing import Any
 
-from flask import g
 from sqlalchemy import select
 
+from .. import unit_of_work
+from ..database import db
 from ..domain import audit
 from ..domain.masking import mask_contract_number
 from ..errors import Problem
-from ..extensions import db
-from ..handover import service as handover
+from ..handover import cases as handover_cases
+from ..handover import read_models as handover_read_models
 from ..models import PARTNER_KINDS, HousingProject, Partner
 from ..verification import service as verification
 
@@ -56,7 +57,7 @@ def create_partner(
     audit.record(
         "partner.create", actor_kind="system", object_type="partner", detail={"kind": kind}
     )
-    db.session.commit()
+    unit_of_work.done()
     return partner, key
 
 
@@ -74,30 +75,32 @@ def authenticate(key: str | None) -> Partner:
         raise refused
     if not partner.active:
         raise refused
-    g.partner = partner
-    g.actor = ("partner", partner.id)
     return partner
 
 
-def verify_tokens(tokens: list[str]) -> list[dict[str, Any]]:
-    """One verification answer per token, each audited like a public check."""
-    results = []
-    for index, token in enumerate(tokens):
-        answer = verification.check_token(token)
-        verification.record_check(answer, "partner")
-        results.append({"index": index, **answer.to_json()})
-    db.session.commit()
-    return results
+def actor_of(partner: Partner) -> audit.Actor:
+    return ("partner", partner.id)
 
 
-def verify_numbers(items: list[dict[str, str]]) -> list[dict[str, Any]]:
-    results = []
-    for index, item in enumerate(items):
-        answer = verification.check_by_number(item["certificate_number"], item["print_serial"])
-        verification.record_check(answer, "partner-number")
-        results.append({"index": index, **answer.to_json()})
-    db.session.commit()
-    return results
+def verify_tokens(partner: Partner, tokens: list[str]) -> list[dict[str, Any]]:
+    """One verification answer per token, each audited like a public check (one connection
+    for the whole batch)."""
+    with verification.check_connection() as conn:
+        answers = [verification.check_token(token) for token in tokens]
+        for answer in answers:
+            verification.record_check(conn, answer, "partner", actor_of(partner))
+    return [{"index": index, **answer.to_json()} for index, answer in enumerate(answers)]
+
+
+def verify_numbers(partner: Partner, items: list[dict[str, str]]) -> list[dict[str, Any]]:
+    with verification.check_connection() as conn:
+        answers = [
+            verification.check_by_number(item["certificate_number"], item["print_serial"])
+            for item in items
+        ]
+        for answer in answers:
+            verification.record_check(conn, answer, "partner-number", actor_of(partner))
+    return [{"index": index, **answer.to_json()} for index, answer in enumerate(answers)]
 
 
 def _own_project(partner: Partner, project_id: int) -> HousingProject:
@@ -111,20 +114,22 @@ def _own_project(partner: Partner, project_id: int) -> HousingProject:
 def own_projects(partner: Partner) -> list[dict[str, Any]]:
     if partner.kind != "developer":
         raise Problem(403, "forbidden", "仅开发企业可查看本企业项目的交房即交证进度")
-    projects = [p for p in handover.list_projects() if p["developer"] == partner.organisation]
+    projects = [
+        p for p in handover_read_models.list_projects() if p["developer"] == partner.organisation
+    ]
     audit.record(
         "partner.handover.projects",
         object_type="housing_project",
         detail={"returned": len(projects)},
     )
-    db.session.commit()
+    unit_of_work.done()
     return projects
 
 
 def project_cases(partner: Partner, project_id: int, page: int, per_page: int) -> dict[str, Any]:
     """Per-unit progress of one of the partner's own projects; buyers masked."""
     _own_project(partner, project_id)
-    listing = handover.list_cases(
+    listing = handover_cases.list_cases(
         project_id=project_id, stage=None, contract_number=None, page=page, per_page=per_page
     )
     listing["items"] = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..document_schemas import DocumentFilesSchema, PurposeField
 from ..inputs import InputSchema
-from ..licenses.schemas import DownloadLinksSchema, PurposeField
 
 
 class HousingProofRequestSchema(InputSchema):
@@ -39,16 +39,17 @@ class ProofUnitSchema(Schema):
     holders = fields.List(fields.String(), metadata={"description": "权利人"})
 
 
-class HousingProofSchema(Schema):
+class HousingProofSchema(DocumentFilesSchema):
     id = fields.String(metadata={"description": "房屋证明 id（随机，用于路径）"})
     serial = fields.String(metadata={"description": "证明编号"})
     scope = fields.String()
     scope_label = fields.String(metadata={"description": "个人 / 家庭"})
-    purpose = fields.String(metadata={"description": "事由"})
+    watermark = fields.String(
+        metadata={"description": "印在证明上的用途句子", "example": "仅供办理贷款使用"}
+    )
     queried_at = fields.DateTime(metadata={"description": "查询时点"})
     issued_at = fields.DateTime(metadata={"description": "出具时间"})
     valid_until = fields.DateTime(metadata={"description": "有效期至"})
-    expired = fields.Boolean()
     has_property = fields.Boolean(metadata={"description": "true 有房 / false 无房"})
     result_label = fields.String(metadata={"description": "有房 / 无房"})
     result_text = fields.String()
@@ -56,6 +57,3 @@ class HousingProofSchema(Schema):
     members = fields.List(fields.Nested(FamilyMemberSchema), metadata={"description": "家庭成员"})
     units = fields.List(fields.Nested(ProofUnitSchema), metadata={"description": "名下不动产"})
     verification_url = fields.String(allow_none=True, metadata={"description": "核验链接"})
-    png_url = fields.String(metadata={"description": "PNG（需登录头）"})
-    pdf_url = fields.String(metadata={"description": "PDF（需登录头）"})
-    download_links = fields.Nested(DownloadLinksSchema, allow_none=True)

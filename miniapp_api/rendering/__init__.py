@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from . import pdf as _pdf
 from . import png as _png
+from . import samples
 from .components import watermark_text
 from .documents import layout_license, layout_proof
 from .fonts import FontFace, FontNotFound, FontSet, get_fonts, missing_glyphs, reset_font_cache
@@ -112,11 +113,11 @@ def warm_up(registry_name: str | None = None) -> None:
     """Load fonts and fill the caches; call once per process at start-up.
 
     Lays out sample documents (every fixed label, digits, ASCII) and converts
-    their glyphs for the PDF fonts; with ``registry_name`` the seal of that
-    registry is also pre-drawn for the PNG output.  Takes about a second.
+    their glyphs for the PDF fonts; with ``registry_name`` a copy and a proof are
+    also drawn as PNG (the seal of that registry, the FreeType faces of the
+    usual sizes).  Takes about a second.  Under gunicorn this runs once in the
+    master (``gunicorn.conf.py``), so the workers share what it loads.
     """
-    from . import samples
-
     name = registry_name or samples.REGISTRY
     fonts = get_fonts()
     render_license_pdf(samples.sample_license(name))
@@ -124,5 +125,6 @@ def warm_up(registry_name: str | None = None) -> None:
     render_proof_pdf(samples.sample_proof(name, has_property=False))
     if registry_name:
         render_license_png(samples.sample_license(name))
+        render_proof_png(samples.sample_proof(name, has_property=True))
     for face in (fonts.regular, fonts.bold):
         warm_glyphs(face, samples.ASCII_RANGE)

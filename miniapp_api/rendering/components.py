@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 import segno
 
+from ..clock import CHINA_TZ, date_zh
 from .fonts import FontSet
 from .layout import (
     GREY,
@@ -27,14 +28,13 @@ from .layout import (
 )
 
 PT = 25.4 / 72  # millimetres per point
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
 SEAL_SUBTITLE = "电子证照专用章"
 VERIFY_HINT = "扫描二维码核验真伪"
 
 
 def fmt_date(value: date) -> str:
-    return f"{value.year}年{value.month:02d}月{value.day:02d}日"
+    return date_zh(value)
 
 
 def fmt_datetime(value: datetime) -> str:

@@ -14,23 +14,32 @@ A candidate is accepted only when its cmap covers a probe of common Chinese
 characters, so a Latin-only fallback from fontconfig is never used.  For a
 font collection (.ttc/.otc) the Simplified Chinese face is chosen by name.
 
-Faces are loaded once per process (``get_fonts``) and shared by all renders.
+Faces are loaded once per process (``get_fonts``) and shared by all renders.  A face keeps
+only what measuring and checking text needs, in compact arrays read straight from the font's
+binary tables: the cmap as sorted ranges (code point → glyph id) and the advance widths by
+glyph id — a few hundred kilobytes, where a dict of 45,000 code points and one of 65,000
+glyph names took about 50 MB per face (docs/performance.md, "Memory").
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
+import sys
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection, TTFont
 
 PROBE_TEXT = "不动产权证书登记中心有房无房证明"
+MAX_SEEN_CHARS = 20_000  # per face; a few thousand in practice (~100 bytes each)
 
 _NOTO_DIRS = (
     "/usr/share/fonts/opentype/noto",  # Debian/Ubuntu fonts-noto-cjk
@@ -59,9 +68,69 @@ class FontNotFound(RuntimeError):
     """No usable CJK font was found on this machine."""
 
 
+class CharMap(Mapping[int, int]):
+    """A read-only cmap (code point → glyph id) held as sorted ranges in three arrays.
+
+    Range ``i`` maps ``starts[i]..ends[i]`` to ``gids[i]`` onwards (a format 12 group). Code
+    points that map to glyph 0 (.notdef) count as missing.
+    """
+
+    __slots__ = ("_ends", "_gids", "_starts")
+
+    def __init__(self, starts: array, ends: array, gids: array) -> None:
+        self._starts, self._ends, self._gids = starts, ends, gids
+
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[int, int]]) -> CharMap:
+        """From (code point, glyph id) pairs; consecutive runs become one range."""
+        starts, ends, gids = array("I"), array("I"), array("I")
+        for code, gid in sorted(pairs):
+            if gid and ends and code == ends[-1] + 1 and gid == gids[-1] + code - starts[-1]:
+                ends[-1] = code
+            elif gid:
+                starts.append(code)
+                ends.append(code)
+                gids.append(gid)
+        return cls(starts, ends, gids)
+
+    def get(self, code: int, default: int | None = None) -> int | None:  # type: ignore[override]
+        i = bisect_right(self._starts, code) - 1
+        if i >= 0 and code <= self._ends[i]:
+            gid = self._gids[i] + code - self._starts[i]
+            if gid:
+                return gid
+        return default
+
+    def __getitem__(self, code: int) -> int:
+        gid = self.get(code)
+        if gid is None:
+            raise KeyError(code)
+        return gid
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, int) and self.get(code) is not None
+
+    def __iter__(self) -> Iterator[int]:
+        for start, end, gid in zip(self._starts, self._ends, self._gids, strict=True):
+            for code in range(start, end + 1):
+                if gid + code - start:
+                    yield code
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.itemsize * len(a) for a in (self._starts, self._ends, self._gids))
+
+
 @dataclass(frozen=True, eq=False)
 class FontFace:
-    """One face of a font file, with the data needed to check and measure text."""
+    """One face of a font file, with the data needed to check and measure text.
+
+    ``cmap`` maps code points to glyph ids and ``advances`` holds the advance width of every
+    glyph id (compact arrays; see :class:`CharMap`).
+    """
 
     path: str
     index: int
@@ -69,19 +138,38 @@ class FontFace:
     units_per_em: int
     ascent: int
     descent: int
-    cmap: Mapping[int, str] = field(repr=False)
-    advances: Mapping[str, int] = field(repr=False)
+    cmap: Mapping[int, int] = field(repr=False)
+    advances: Sequence[int] = field(repr=False)
+    # Characters looked up so far → glyph id (0: missing). Layout measures ~14,000 characters
+    # per document, so lookups must cost a dict access, not a search in the ranges.
+    _seen: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
-    def glyph_name(self, char: str) -> str | None:
-        return self.cmap.get(ord(char))
+    def _lookup(self, char: str) -> int:
+        gid = self.cmap.get(ord(char)) or 0
+        if len(self._seen) >= MAX_SEEN_CHARS:
+            self._seen.clear()
+        self._seen[char] = gid
+        return gid
+
+    def glyph_id(self, char: str) -> int | None:
+        gid = self._seen.get(char)
+        if gid is None:
+            gid = self._lookup(char)
+        return gid or None
+
+    def advance(self, gid: int) -> int:
+        advances = self.advances
+        return advances[gid] if gid < len(advances) else self.units_per_em
 
     def text_width(self, text: str, size_pt: float) -> float:
         """Advance width of ``text`` in millimetres at ``size_pt`` points."""
+        seen, advances = self._seen, self.advances
         units = 0
-        notdef = self.advances.get(".notdef", self.units_per_em)
         for char in text:
-            name = self.cmap.get(ord(char))
-            units += self.advances.get(name, notdef) if name else notdef
+            gid = seen.get(char)
+            if gid is None:
+                gid = self._lookup(char)
+            units += advances[gid] if gid < len(advances) else self.units_per_em
         return units / self.units_per_em * size_pt * 25.4 / 72
 
 
@@ -100,7 +188,7 @@ def missing_glyphs(text: str, font: FontFace) -> set[str]:
     Control characters (line breaks) are ignored: they are never drawn.
     """
     return {
-        char for char in text if ord(char) not in font.cmap and unicodedata.category(char) != "Cc"
+        char for char in text if font.glyph_id(char) is None and unicodedata.category(char) != "Cc"
     }
 
 
@@ -123,6 +211,52 @@ def _pick_collection_index(path: str) -> int:
     return 0
 
 
+def _big_endian(values: array) -> array:
+    if sys.byteorder == "little":
+        values.byteswap()
+    return values
+
+
+# Unicode cmap subtables in getBestCmap's order of preference.
+_CMAP_PREFERENCE = ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0))
+
+
+def read_cmap(font: TTFont) -> CharMap:
+    """The face's Unicode cmap as ranges, read from the raw table (format 12 without objects).
+
+    Other formats (a BMP-only format 4 font) go through fontTools once, at load time.
+    """
+    raw = font.reader["cmap"]
+    count = struct.unpack_from(">H", raw, 2)[0]
+    subtables: dict[tuple[int, int], int] = {}
+    for i in range(count):
+        platform, encoding, offset = struct.unpack_from(">HHI", raw, 4 + 8 * i)
+        subtables.setdefault((platform, encoding), offset)
+    for key in _CMAP_PREFERENCE:
+        offset = subtables.get(key)
+        if offset is None:
+            continue
+        if struct.unpack_from(">H", raw, offset)[0] != 12:
+            break  # the preferred subtable is another format: let fontTools read it
+        groups = struct.unpack_from(">I", raw, offset + 12)[0]
+        start = offset + 16
+        values = _big_endian(array("I", raw[start : start + 12 * groups]))
+        return CharMap(values[0::3], values[1::3], values[2::3])
+    best = font.getBestCmap() or {}
+    return CharMap.from_pairs((code, font.getGlyphID(name)) for code, name in best.items())
+
+
+def read_advances(font: TTFont) -> array:
+    """Advance width of every glyph id, from the raw hmtx table (two bytes per glyph)."""
+    metrics = int(font["hhea"].numberOfHMetrics)
+    glyphs = int(font["maxp"].numGlyphs)
+    pairs = _big_endian(array("H", font.reader["hmtx"][: 4 * metrics]))
+    advances = pairs[0::2]
+    if glyphs > metrics and metrics:
+        advances.extend([advances[-1]] * (glyphs - metrics))
+    return advances
+
+
 def load_face(path: str, index: int | None = None) -> FontFace:
     """Load one face (cmap and advance widths) of a font file."""
     is_collection = path.lower().endswith((".ttc", ".otc"))
@@ -130,10 +264,6 @@ def load_face(path: str, index: int | None = None) -> FontFace:
         index = _pick_collection_index(path) if is_collection else 0
     font = TTFont(path, fontNumber=index if is_collection else -1, lazy=True)
     try:
-        cmap = dict(font.getBestCmap() or {})
-        hmtx = font["hmtx"].metrics
-        used = set(cmap.values()) | {".notdef"}
-        advances = {name: hmtx[name][0] for name in used if name in hmtx}
         hhea = font["hhea"]
         return FontFace(
             path=path,
@@ -142,8 +272,8 @@ def load_face(path: str, index: int | None = None) -> FontFace:
             units_per_em=int(font["head"].unitsPerEm),
             ascent=int(hhea.ascent),
             descent=int(hhea.descent),
-            cmap=cmap,
-            advances=advances,
+            cmap=read_cmap(font),
+            advances=read_advances(font),
         )
     finally:
         font.close()
@@ -237,6 +367,16 @@ def resolve_fonts(
 
 _lock = threading.Lock()
 _fonts: FontSet | None = None
+# Caches built from the fonts (glyph outlines, PIL faces) register here to be dropped with them;
+# the modules holding them import this one, never the other way round.
+_dependent_caches: list[Callable[[], None]] = []
+
+
+def on_font_reset(clear: Callable[[], None]) -> Callable[[], None]:
+    """Register a cache-clearing function to run whenever the fonts are reset."""
+    if clear not in _dependent_caches:
+        _dependent_caches.append(clear)
+    return clear
 
 
 def get_fonts() -> FontSet:
@@ -254,7 +394,5 @@ def reset_font_cache() -> None:
     global _fonts
     with _lock:
         _fonts = None
-    from . import pdf_fonts, png  # local import: both modules import this one
-
-    pdf_fonts.clear_glyph_cache()
-    png.clear_caches()
+    for clear in _dependent_caches:
+        clear()

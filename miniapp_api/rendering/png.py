@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import io
 import math
+import threading
+from collections import OrderedDict
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .fonts import FontFace, FontSet
+from .fonts import FontFace, FontSet, on_font_reset
 from .layout import Group, Line, Page, Polygon, QRCode, Rect, Ring, Text
 
 _ANCHORS = {"l": "ls", "c": "ms", "r": "rs"}
@@ -17,7 +19,8 @@ SUPERSAMPLE = 3  # for groups with rings/polygons (the seal): smooth edges
 
 # Font objects are shared by threads: with the GIL, Pillow never uses one
 # FT_Face from two threads at once (free-threaded builds lock per font).
-@functools.lru_cache(maxsize=64)
+# Each is a FreeType face of ~1 MB; the documents use about 25 sizes.
+@functools.lru_cache(maxsize=32)
 def _pil_font(path: str, index: int, size_px: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size_px, index=index, layout_engine=ImageFont.Layout.BASIC)
 
@@ -60,8 +63,57 @@ def _draw_mask_text(
         )
 
 
-@functools.lru_cache(maxsize=16)  # a full-page watermark mask is ~2 MB at 150 dpi
+class _MaskCache:
+    """Recent group masks, bounded by their total size (the seal is ~50 KB, a full-page
+    watermark ~2 MB at 150 dpi and there is one per purpose: an entry count alone would let a
+    worker keep 30 MB of watermarks; drawing one again from the cached text tiles takes ~5 ms).
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[Group, FontSet, float], tuple[Image.Image, int, int]]
+        self._items = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, group: Group, fonts: FontSet, dpi: float) -> tuple[Image.Image, int, int]:
+        key = (group, fonts, dpi)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        value = _draw_group_mask(group, fonts, dpi)
+        size = value[0].width * value[0].height
+        if size <= self.max_bytes:
+            with self._lock:
+                if key not in self._items:
+                    self._items[key] = value
+                    self._size += size
+                while self._size > self.max_bytes:
+                    _, (mask, _x, _y) = self._items.popitem(last=False)
+                    self._size -= mask.width * mask.height
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+
+MASK_CACHE_BYTES = 6 * 1024 * 1024  # two or three watermarks and the seals
+_masks = _MaskCache(MASK_CACHE_BYTES)
+
+
 def _group_mask(group: Group, fonts: FontSet, dpi: float) -> tuple[Image.Image, int, int]:
+    return _masks.get(group, fonts, dpi)
+
+
+def _draw_group_mask(group: Group, fonts: FontSet, dpi: float) -> tuple[Image.Image, int, int]:
     """The group's coverage as an L mask (opacity applied) and its page position."""
     px = dpi / 25.4
     bx, by, bw, bh = group.box
@@ -96,7 +148,7 @@ def _group_mask(group: Group, fonts: FontSet, dpi: float) -> tuple[Image.Image, 
     return mask, origin_x, origin_y
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=2)  # every document has its own code: only PNG + PDF of one
 def _qr_image(matrix: tuple[tuple[bool, ...], ...], module_px: int) -> Image.Image:
     n = len(matrix)
     data = bytes(0 if dark else 255 for row in matrix for dark in row)
@@ -167,8 +219,9 @@ def encode_png(image: Image.Image, dpi: float, colors: int = 64) -> bytes:
     return out.getvalue()
 
 
+@on_font_reset
 def clear_caches() -> None:
     _pil_font.cache_clear()
     _rotated_text.cache_clear()
-    _group_mask.cache_clear()
+    _masks.clear()
     _qr_image.cache_clear()

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from .. import unit_of_work
+from ..database import db
 from ..domain import audit, documents, hooks, pii
 from ..domain.validators import normalize_certificate_number
 from ..errors import Problem
-from ..extensions import db
 from ..models import Certificate, Encumbrance, IssuedDocument
 
 
@@ -123,7 +124,7 @@ def find_by_number(number: str) -> dict[str, Any]:
         raise Problem(404, "certificate_not_found", "未找到该证书")
     record = certificate_record(cert)
     audit.record("staff.certificate.view", object_type="certificate", object_id=cert.id)
-    db.session.commit()
+    unit_of_work.done()
     return record
 
 
@@ -147,7 +148,7 @@ def add_encumbrance(certificate_id: int, kind: str, holder: str, reason: str) ->
         detail={"certificate_id": cert.id, "kind": enc.kind},
     )
     hooks.emit("encumbrance.added", encumbrance=enc, actor="staff")
-    db.session.commit()
+    unit_of_work.done()
     return encumbrance_dict(enc)
 
 
@@ -188,7 +189,7 @@ def release_encumbrance(certificate_id: int, encumbrance_id: int, reason: str) -
         detail={"certificate_id": cert.id, "kind": enc.kind, "cancelled_certificates": cancelled},
     )
     hooks.emit("encumbrance.released", encumbrance=enc, actor="staff")
-    db.session.commit()
+    unit_of_work.done()
     db.session.refresh(enc)
     return encumbrance_dict(enc)
 
@@ -204,7 +205,7 @@ def cancel_certificate(certificate_id: int, reason: str) -> dict[str, Any]:
         reason=reason,
     )
     hooks.emit("certificate.cancelled", certificate=cert, reason=reason)
-    db.session.commit()
+    unit_of_work.done()
     return certificate_record(cert)
 
 
@@ -237,5 +238,5 @@ def supersede_certificate(
         detail={"replacement_id": replacement.id, "issued_new": replacement_id is None},
     )
     hooks.emit("certificate.superseded", certificate=cert, replacement=replacement, reason=reason)
-    db.session.commit()
+    unit_of_work.done()
     return {"certificate": certificate_record(cert), "replacement": certificate_record(replacement)}

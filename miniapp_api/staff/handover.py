@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import g, request
 
+from .. import outbox
 from ..auth.guards import staff_required
 from ..errors import Problem
-from ..handover import importer, notifications, schemas, service
+from ..handover import blockers, cases, importer, schemas, service
 from . import bp
 
 STAFF = ("clerk", "admin")
@@ -20,7 +21,7 @@ STAFF = ("clerk", "admin")
 @bp.response(200, schemas.CasePageSchema)
 def list_cases(query: dict[str, Any]) -> dict[str, Any]:
     """办件列表（按项目、环节、网签合同号筛选，分页，每页最多 100 条）"""
-    return service.list_cases(
+    return cases.list_cases(
         project_id=query.get("project_id"),
         stage=query.get("stage"),
         contract_number=query.get("contract_number"),
@@ -34,7 +35,7 @@ def list_cases(query: dict[str, Any]) -> dict[str, Any]:
 @bp.response(200, schemas.StaffCaseDetailSchema)
 def get_case(case_id: int) -> dict[str, Any]:
     """单个办件（含时间线与版本号）"""
-    return service.staff_case_detail(case_id)
+    return cases.staff_case_detail(case_id)
 
 
 @bp.post("/handover/cases/<int:case_id>/advance")
@@ -49,14 +50,7 @@ def advance_case(body: dict[str, Any], case_id: int) -> dict[str, Any]:
     Units cannot reach 转移登记受理 or later before the project's 房屋所有权首次登记, nor while
     an open blocker stops that stage (409 project_not_ready / case_blocked).
     """
-    return service.advance_case(
-        case_id,
-        stage=body["stage"],
-        version=body["version"],
-        note=body.get("note"),
-        reason=body.get("reason"),
-        staff=g.staff,
-    )
+    return service.advance_case(case_id, staff=g.staff, **body)  # stage, version, note, reason
 
 
 @bp.post("/handover/cases/advance")
@@ -92,7 +86,7 @@ def advance_project(body: dict[str, Any], project_id: int) -> dict[str, Any]:
 @bp.response(200, schemas.BlockerListSchema)
 def list_blockers(query: dict[str, Any], project_id: int) -> dict[str, Any]:
     """项目的阻碍事项（默认仅未解除的）"""
-    return {"items": service.list_blockers(project_id, query["include_resolved"])}
+    return {"items": blockers.list_blockers(project_id, query["include_resolved"])}
 
 
 @bp.post("/handover/projects/<int:project_id>/blockers")
@@ -101,7 +95,7 @@ def list_blockers(query: dict[str, Any], project_id: int) -> dict[str, Any]:
 @bp.response(201, schemas.StaffBlockerSchema)
 def add_blocker(body: dict[str, Any], project_id: int) -> dict[str, Any]:
     """登记阻碍事项（整个项目，或带 case_id 针对单个办件）"""
-    return service.add_blocker(
+    return blockers.add_blocker(
         project_id,
         kind=body["kind"],
         authority=body["authority"],
@@ -117,7 +111,7 @@ def add_blocker(body: dict[str, Any], project_id: int) -> dict[str, Any]:
 @bp.response(200, schemas.StaffBlockerSchema)
 def resolve_blocker(body: dict[str, Any], blocker_id: int) -> dict[str, Any]:
     """解除阻碍事项"""
-    return service.resolve_blocker(blocker_id, resolution=body["resolution"], staff=g.staff)
+    return blockers.resolve_blocker(blocker_id, resolution=body["resolution"], staff=g.staff)
 
 
 @bp.post("/import/handover")
@@ -173,7 +167,7 @@ def _upload_bytes() -> bytes:
 @bp.response(200, schemas.OutboxPageSchema)
 def list_notifications(query: dict[str, Any]) -> dict[str, Any]:
     """微信通知发送记录（默认列出发送失败或结果未知、需人工核实的）"""
-    return notifications.list_outbox(query["state"], query["page"], query["per_page"])
+    return outbox.list_outbox(query["state"], query["page"], query["per_page"])
 
 
 @bp.post("/handover/notifications/<int:message_id>/retry")
@@ -181,4 +175,4 @@ def list_notifications(query: dict[str, Any]) -> dict[str, Any]:
 @bp.response(200, schemas.OutboxItemSchema)
 def retry_notification(message_id: int) -> dict[str, Any]:
     """重新发送一条失败或结果未知的通知（管理员确认可能重复送达后操作）"""
-    return notifications.requeue_by_staff(message_id)
+    return outbox.requeue_by_staff(message_id)

@@ -14,6 +14,8 @@ calls this one through its hooks (``applications.hooks``):
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask
 from flask_smorest import Blueprint
 
@@ -24,51 +26,27 @@ bp = Blueprint(
     description="水电气联动过户：供水、供电、供气单位的协办核验与过户",
 )
 
+from . import views  # noqa: E402,F401
 
-def _register_hooks() -> None:
+
+def _register_hooks(app: Flask) -> None:
     from ..applications import hooks
     from . import progress, tasks
 
-    hooks.on("filed", tasks.check_filing)
-    hooks.on("accepted", tasks.on_accepted)
-    hooks.on("registered", tasks.on_registered)
-    hooks.on("withdrawn", tasks.on_closed)
-    hooks.on("rejected", tasks.on_closed)
-    if progress.extend_view not in hooks.VIEW_EXTENDERS:
-        hooks.VIEW_EXTENDERS.append(progress.extend_view)
-    if progress.stats not in hooks.STATS_EXTENDERS:
-        hooks.STATS_EXTENDERS.append(progress.stats)
-    if not any(header == "水电气联动过户" for header, _ in hooks.CSV_COLUMNS):
-        hooks.CSV_COLUMNS.append(("水电气联动过户", progress.csv_cell))
-
-
-def _register_demo() -> None:
-    from ..demo.info import SECTIONS
-    from ..demo.seed import SEED_HOOKS
-    from ..dev.serve import STARTUP_HOOKS
-    from .demo import demo_section, seed_on_startup, seed_utilities
-
-    if seed_utilities not in SEED_HOOKS:
-        SEED_HOOKS.append(seed_utilities)
-    if seed_on_startup not in STARTUP_HOOKS:
-        STARTUP_HOOKS.append(seed_on_startup)
-    if demo_section not in SECTIONS:
-        SECTIONS.append(demo_section)
+    hooks.on(app, "filed", tasks.check_filing)
+    hooks.on(app, "accepted", tasks.on_accepted)
+    hooks.on(app, "registered", tasks.on_registered)
+    hooks.on(app, "withdrawn", tasks.on_closed)
+    hooks.on(app, "rejected", tasks.on_closed)
+    hooks.add_view_extender(app, progress.extend_view)
+    hooks.add_stats_extender(app, progress.stats)
+    hooks.add_csv_column(app, "水电气联动过户", progress.csv_cell)
 
 
 def init_app(app: Flask) -> None:
-    import os
-
-    from ..extensions import api
-
+    """Settings and the listeners on applications' events (``create_app`` calls it)."""
     # Working days a utility has to answer a task before it is overdue (env or config).
     app.config.setdefault(
         "UTILITY_ANSWER_WORKING_DAYS", int(os.environ.get("UTILITY_ANSWER_WORKING_DAYS", "2"))
     )
-    from . import views  # noqa: F401  (routes)
-    from .cli import register
-
-    _register_hooks()
-    _register_demo()
-    api.register_blueprint(bp)
-    register(app)
+    _register_hooks(app)

@@ -11,7 +11,7 @@ def register(app: Flask) -> None:
     @app.cli.command("remind-utilities")
     def remind_utilities() -> None:
         """Queue a utility.task_overdue webhook for each task overdue (at most once a day)."""
-        from ..extensions import db
+        from ..database import db
         from .tasks import send_reminders
 
         count = send_reminders()
@@ -21,7 +21,7 @@ def register(app: Flask) -> None:
     @app.cli.command("utilities-rollup")
     def rollup_command() -> None:
         """Rebuild the rollup behind utility_transfers.requested from the applications."""
-        from ..extensions import db
+        from ..database import db
         from .rollup import rebuild
 
         rows = rebuild()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..applications import workdays
 from ..applications.events import china_date
-from ..extensions import db
+from ..database import db
 from ..models import Application, UtilityTask
 from ..models.utilities import UTILITY_SERVICES
 from . import rollup

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..applications.events import china_date
-from ..extensions import db
+from ..database import db
 from ..models import Application, UtilityDailyStat
 
 

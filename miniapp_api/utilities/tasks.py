@@ -24,9 +24,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from ..applications import events, workdays
+from ..database import db
 from ..domain import audit, pii
 from ..errors import Problem
-from ..extensions import db
 from ..models import (
     Application,
     NotificationOutbox,

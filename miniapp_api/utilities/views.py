@@ -12,8 +12,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..applications import service as applications
 from ..applications.idempotency import partner_post
 from ..auth.guards import citizen_required, staff_required
+from ..database import db
 from ..errors import Problem
-from ..extensions import db
 from ..partners.views import API_KEY, partner_limit, partner_required
 from . import bp, tasks
 from . import schemas as s

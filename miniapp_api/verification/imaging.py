@@ -1,9 +1,10 @@
 """Finding the verification QR in an uploaded photo or scan, defensively.
 
 Only JPEG and PNG (checked by magic bytes and by what Pillow finds), at most
-``MAX_IMAGE_BYTES`` and ``MAX_PIXELS``; JPEGs are decoded at reduced scale (draft mode) and
-every image is shrunk to ``WORK_SIDE`` pixels before zxing-cpp reads it. Anything Pillow or
-zxing throws at a corrupt file becomes a 422 problem, never a 500.
+``MAX_IMAGE_BYTES`` and ``MAX_PIXELS`` (a PNG's bitmap at most ``MAX_PNG_BITMAP_BYTES``);
+JPEGs are decoded at reduced scale (draft mode) and every image is shrunk to ``WORK_SIDE``
+pixels before zxing-cpp reads it. Anything Pillow or zxing throws at a corrupt file becomes a
+422 problem, never a 500.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # refuse anything larger before decoding (decompression bombs)
+# A PNG cannot be decoded at reduced scale: its full bitmap is in memory (4 bytes a pixel for
+# RGB/RGBA, 1 for grayscale). Capping that bitmap keeps one photo check under ~60 MB of peak
+# memory and ~0.3 s CPU (tests/test_faults.py); 32 MiB is an 8-megapixel colour scan or
+# screenshot, or a 33-megapixel grayscale one. JPEGs, decoded at 1/2 … 1/8 scale, keep
+# MAX_PIXELS (a 48-megapixel phone photo).
+MAX_PNG_BITMAP_BYTES = 32 * 1024 * 1024
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
 WORK_SIDE = 2400  # longest side zxing works on
 _MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
 
@@ -51,6 +59,10 @@ def load_image(data: bytes):  # type: ignore[no-untyped-def]
             width, height = img.size
             if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
                 raise _unreadable("图片尺寸过大，请缩小后重新上传")
+            if kind == "PNG" and (
+                width * height * _BYTES_PER_PIXEL.get(img.mode, 4) > MAX_PNG_BITMAP_BYTES
+            ):
+                raise _unreadable("图片尺寸过大，请缩小后重新上传（PNG 图片不超过 800 万像素）")
             if kind == "JPEG":
                 img.draft("L", (WORK_SIDE, WORK_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
             img.load()

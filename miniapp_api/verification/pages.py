@@ -6,8 +6,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
+from ..clock import time_zh
 from ..domain import documents
 from ..errors import Problem
+from ..extensions import api
+from ..labels import VERDICT_TEXT
 from . import service
 from .limits import token_limit
 
@@ -20,17 +23,24 @@ QR_MAX_AGE = 86400
 def _page(result: service.Answer) -> Response:
     status = 400 if result.verdict == "malformed" else 200
     cfg = current_app.config
+    # 长辈版: ?large=1|0 chooses (and keeps the choice in the app's cookie), else the cookie.
+    from ..webapp import CARE_COOKIE, care_mode
+
+    chosen = request.args.get("large")
+    large = chosen == "1" or (chosen != "0" and care_mode())
     html = render_template(
         "verify.html",
         answer=result,
-        verdict_text=service.VERDICT_TEXT[result.verdict],
-        as_of_text=service.time_zh(result.as_of),
+        verdict_text=VERDICT_TEXT[result.verdict],
+        as_of_text=time_zh(result.as_of),
         registry_name=cfg["REGISTRY_NAME"],
         registry_phone=cfg["REGISTRY_PHONE"],
-        large=request.args.get("large") == "1",
+        large=large,
         path=request.path,
     )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
+    if chosen in ("0", "1"):
+        response.set_cookie(CARE_COOKIE, chosen, max_age=31536000, samesite="Lax")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -46,8 +56,7 @@ def verify_page(token: str) -> Response:
 
 def _qr_url_for(token: str) -> str:
     """The document's link, for a token that verifies and is on record; 404 otherwise."""
-    with service.check_connection():
-        result = service.check_token(token)
+    result = service.on_check_connection(service.check_token, token)
     if result.verdict in ("forged", "malformed", "unknown_document"):
         raise Problem(404, "not_found", "未找到该二维码")
     return documents.document_url(token.upper())
@@ -166,8 +175,6 @@ _RULES = {
 @pages.record_once
 def _document(state: Any) -> None:
     """Add the page routes to the OpenAPI document (flask-smorest only sees API blueprints)."""
-    from ..extensions import api
-
     spec = getattr(api, "spec", None)
     if spec is None:
         return

@@ -5,7 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..inputs import InputSchema
-from .service import ENCUMBRANCE_LABELS, VERDICTS
+from ..labels import ENCUMBRANCE_LABELS
+from .service import VERDICTS
 
 
 class LiveEncumbranceSchema(Schema):
@@ -71,6 +72,11 @@ class VerifiedDocumentSchema(Schema):
     validity = fields.String(metadata={"description": "valid | expired"})
 
 
+class DisplayRowSchema(Schema):
+    label = fields.String(required=True, metadata={"description": "中文项目名，如 坐落"})
+    value = fields.String(required=True)
+
+
 class VerificationAnswerSchema(Schema):
     verdict = fields.String(
         required=True,
@@ -96,8 +102,30 @@ class VerificationAnswerSchema(Schema):
         VerifiedDocumentSchema,
         metadata={"description": "仅在签名验证通过且找到记录时出现"},
     )
+    display = fields.List(
+        fields.Nested(DisplayRowSchema),
+        required=True,
+        metadata={
+            "description": "服务器生成的展示行（与核验页面、合作机构接口和网页应用相同），"
+            "仅脱敏信息；未找到文书时为空"
+        },
+    )
     encumbrances = fields.List(fields.Nested(LiveEncumbranceSchema), required=True)
     as_of = fields.String(required=True, metadata={"description": "答复时间 (UTC, ISO 8601)"})
+    tone = fields.String(
+        required=True,
+        validate=validate.OneOf(("ok", "warn", "bad")),
+        metadata={
+            "description": "ok 绿色：真实有效且无限制；"
+            "warn 琥珀色：真实但已抵押/查封等，交易前请核实；"
+            "bad 红色：已注销、已换证、已过期、无法验证"
+        },
+    )
+    icon = fields.String(required=True, metadata={"description": "✓ / ! / ✕"})
+    headline = fields.String(
+        required=True, metadata={"description": "结论，如 证书真实，但该房产已被查封"}
+    )
+    advice = fields.String(required=True, metadata={"description": "一句说明"})
 
 
 class ByNumberSchema(InputSchema):

@@ -56,6 +56,34 @@
     );
     B.show(box);
     B.show(B.$("#bind-form"), false);
+    noPropertyNote(box.querySelector(".result"));
+  }
+
+  /* Too many attempts: say how long to wait, and that the counter can help meanwhile. */
+  function rateLimited(error, hours) {
+    var wait = error.retryAfter;
+    var when = wait ? "请 " + (wait >= 90 ? Math.ceil(wait / 60) + " 分钟" : wait + " 秒") + "后再试" : "请稍后再试";
+    var counter = "也可携带身份证到登记中心窗口办理" + (hours ? "（" + hours + "）" : "") + "。";
+    return "尝试次数过多，为保护您的身份信息已暂停认证，" + when + "；" + counter;
+  }
+
+  /* After binding: a person the registry has nothing on is told so — plainly, not as an error. */
+  function noPropertyNote(box) {
+    B.api("GET", "/api/v1/me/properties").then(
+      function (items) {
+        if (B.listOf(items).length) return;
+        B.append(
+          box,
+          h(
+            "div",
+            { class: "notice notice_ok", "data-no-property": true },
+            h("strong", { text: "登记中心暂无您的不动产记录，仍可开具无房证明" }),
+            h("a", { href: "/app/proofs.html", text: "去开具无房证明" })
+          )
+        );
+      },
+      function () {}
+    );
   }
 
   function showForm() {
@@ -105,6 +133,11 @@
         if (error.status === 401) {
           B.handleError(error, B.$("#content"));
           B.show(form, false);
+          return;
+        }
+        if (error.status === 429) {
+          formError.textContent = rateLimited(error, form.getAttribute("data-hours"));
+          B.show(formError);
           return;
         }
         var nameMessage = B.fieldMessage(error.errors, "name");

@@ -166,8 +166,10 @@
       );
       return;
     }
+    var cancel = B.loadingLater(box);
     B.api("GET", "/api/v1/me/handover").then(
       function (answer) {
+        cancel();
         var items = B.listOf(answer);
         B.clear(box);
         if (!items.length) {
@@ -177,8 +179,9 @@
         B.append(box, items.map(caseCard));
       },
       function (error) {
+        cancel();
         B.clear(box);
-        B.handleError(error, box);
+        B.handleError(error, box, loadMine);
       }
     );
   }
@@ -219,8 +222,10 @@
 
   function loadProjects() {
     var box = B.$("#projects");
+    var cancel = B.loadingLater(box);
     B.api("GET", "/api/v1/handover/projects", null, { auth: false }).then(
       function (answer) {
+        cancel();
         var items = B.listOf(answer);
         B.clear(box);
         if (!items.length) {
@@ -230,8 +235,8 @@
         B.append(box, h("ul", { class: "list-reset" }, items.map(projectCard)));
       },
       function (error) {
-        B.clear(box);
-        B.append(box, h("p", { class: "empty", text: error.detail }));
+        cancel();
+        B.failure(box, "未能加载：" + error.detail, loadProjects);
       }
     );
   }

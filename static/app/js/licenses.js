@@ -20,16 +20,24 @@
     var copiesBox = h("div", { class: "copies", hidden: true, "aria-live": "polite" });
     var actions = h("div", { class: "card__actions" });
     if (item.can_copy) {
+      // 亮证 first: one tap to show the certificate; copies for a purpose are the second step.
       actions.appendChild(
-        h("button", {
-          type: "button",
-          class: "btn btn_primary",
-          "data-make-copy": item.id,
-          text: "制作加注件",
-          onclick: function () {
-            openForm(item);
+        h("a", { class: "btn btn_primary", href: "/app/show.html?license=" + item.id, "data-show": item.id, text: "亮证" })
+      );
+      actions.appendChild(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn",
+            "data-make-copy": item.id,
+            onclick: function () {
+              openForm(item);
+            },
           },
-        })
+          "按用途出具电子证照",
+          h("span", { class: "btn__small", text: "制作加注件" })
+        )
       );
     } else {
       actions.appendChild(
@@ -245,8 +253,14 @@
       B.showLogin(content);
       return;
     }
+    load(content);
+  });
+
+  function load(content) {
+    var cancel = B.loadingLater(content);
     B.api("GET", "/api/v1/me/licenses").then(
       function (answer) {
+        cancel();
         var items = B.listOf(answer);
         B.clear(content);
         if (!items.length) {
@@ -256,9 +270,12 @@
         B.append(content, h("ul", { class: "list-reset" }, items.map(card)));
       },
       function (error) {
+        cancel();
         B.clear(content);
-        B.handleError(error, content);
+        B.handleError(error, content, function () {
+          load(content);
+        });
       }
     );
-  });
+  }
 })();

@@ -6,7 +6,7 @@
   var h = B.h;
 
   function resultText(proof) {
-    return proof.result_label || (proof.has_property ? "有房" : "无房");
+    return proof.result_label || B.label("proofResult", proof.has_property ? "has_property" : "no_property");
   }
 
   function unitList(units) {
@@ -61,11 +61,12 @@
           ["查询范围", proof.scope_label || B.label("scope", proof.scope)],
           ["查询对象", people(proof)],
           ["事由", proof.purpose],
+          ["用途说明", proof.watermark ? "本证明" + proof.watermark : ""],
           ["查询时点", B.formatTime(proof.queried_at)],
           ["有效期至", B.formatTime(proof.valid_until)],
         ]),
         unitList(proof.units),
-        B.documentPreview(proof, "房屋权属证明图片")
+        B.documentPreview(proof, B.label("certificateKind", "housing_proof") + "图片")
       ),
       h("div", { class: "btn-area", id: "proof-links" }, B.downloadButtons(proof)),
     ]);
@@ -178,9 +179,21 @@
       return;
     }
     B.show(form);
-    loadHistory().catch(function (error) {
-      B.show(form, false);
-      B.handleError(error, content);
-    });
+    function load() {
+      var cancel = B.loadingLater(content);
+      loadHistory().then(
+        function () {
+          cancel();
+          B.clear(content);
+        },
+        function (error) {
+          cancel();
+          B.clear(content);
+          B.handleError(error, content, load);
+          if (error.status === 401) B.show(form, false);
+        }
+      );
+    }
+    load();
   });
 })();

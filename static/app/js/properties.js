@@ -52,8 +52,14 @@
       B.showLogin(content);
       return;
     }
+    load(content);
+  });
+
+  function load(content) {
+    var cancel = B.loadingLater(content);
     B.api("GET", "/api/v1/me/properties").then(
       function (answer) {
+        cancel();
         var items = B.listOf(answer);
         B.clear(content);
         if (!items.length) {
@@ -74,9 +80,12 @@
         ]);
       },
       function (error) {
+        cancel();
         B.clear(content);
-        B.handleError(error, content);
+        B.handleError(error, content, function () {
+          load(content);
+        });
       }
     );
-  });
+  }
 })();

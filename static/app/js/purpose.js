@@ -33,7 +33,7 @@
       id: idBase + "-other",
       type: "text",
       maxlength: "30",
-      placeholder: "请填写具体用途，如：办理户籍迁移",
+      placeholder: "如：银行开户",
       "data-purpose-other": true,
     });
     var otherCell = h(
@@ -52,12 +52,52 @@
       h("legend", { text: container.getAttribute("data-legend") || "用途（事由）" }),
       h("div", { class: "chips" }, chips)
     );
-    B.append(container, [fieldset, otherCell]);
+    var previewBox = h("p", { class: "purpose-preview", "aria-live": "polite", "data-purpose-preview": true });
+    B.append(container, [fieldset, otherCell, previewBox]);
     fieldset.addEventListener("change", function () {
       var other = selected(container) === OTHER;
       B.show(otherCell, other);
       if (other) otherInput.focus();
+      updatePreview(container, previewBox);
     });
+    var timer = null;
+    otherInput.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        updatePreview(container, previewBox);
+      }, 250);
+    });
+    updatePreview(container, previewBox);
+  }
+
+  /* The exact sentence that will be printed, as the server normalises the purpose
+   * (GET /api/v1/purposes/preview): 「仅供办理银行开户使用」, or why the text cannot be used. */
+  var asked = 0;
+  function updatePreview(container, box) {
+    var value = selected(container);
+    var text = value === OTHER ? container.querySelector("[data-purpose-other]").value : value;
+    if (!text || !text.trim()) {
+      box.textContent = "";
+      box.removeAttribute("data-sentence");
+      return;
+    }
+    var ticket = ++asked;
+    B.api("GET", "/api/v1/purposes/preview?text=" + encodeURIComponent(text), null, { auth: false }).then(
+      function (answer) {
+        if (ticket !== asked) return;
+        box.classList.toggle("purpose-preview_bad", !!answer.error);
+        if (answer.error) {
+          box.textContent = answer.error;
+          box.removeAttribute("data-sentence");
+        } else {
+          box.textContent = "文书上将印：「" + answer.sentence + "」";
+          box.setAttribute("data-sentence", answer.sentence);
+        }
+      },
+      function () {
+        if (ticket === asked) box.textContent = "";
+      }
+    );
   }
 
   function selected(container) {

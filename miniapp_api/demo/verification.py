@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 import verify
 
-from ..demo.citizens import DEMO_CITIZENS
+from ..database import db
 from ..domain import documents, pii
-from ..extensions import db
 from ..models import Certificate, Encumbrance, IssuedDocument, Person, PropertyRight, RightHolder
+from .citizens import DEMO_CITIZENS
 
 
 def _person_id(key: str) -> int | None:
@@ -71,13 +71,6 @@ def _sample(cert: Certificate | None, expect: str) -> dict[str, Any] | None:
         "certificate_number": cert.number,
         "print_serial": cert.print_serial,
     }
-
-
-def issue_missing_documents(app: Any) -> None:
-    """`make run` start-up: sign tokens for certificates seeded before tokens existed."""
-    with app.app_context():
-        if documents.issue_missing_certificate_documents():
-            db.session.commit()
 
 
 def tampered_token(token: str) -> str:

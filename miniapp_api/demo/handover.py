@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..extensions import db
+from ..database import db
 from ..models import HandoverCase, HousingProject
 
 

@@ -1,7 +1,7 @@
 """Demo data for 水电气联动过户: the three utilities (keys printed by `demo-info`) and
 transfers whose utility tasks are in every state, built through the real service functions.
 
-Runs after the applications' demo (``SEED_HOOKS`` order) and adds its own transfers.
+Runs after the applications' demo (``demo/features.py`` order) and adds its own transfers.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ..applications import events, service, workdays
-from ..applications.demo import DEMO_ACTOR, DEMO_BUYERS, _drive, _free_units, _party, demo_key
-from ..demo.citizens import DEMO_CITIZENS
+from ..database import db
 from ..domain import pii
-from ..extensions import db
 from ..models import Application, Partner, UtilityTask
-from . import tasks
+from ..utilities import tasks
+from .applications import DEMO_ACTOR, DEMO_BUYERS, _drive, _free_units, _party, demo_key
+from .citizens import DEMO_CITIZENS
 
 DEMO_UTILITIES = (
     ("water", "汨罗市自来水公司"),
@@ -139,7 +139,7 @@ def seed_utilities() -> int:
         made.append(item)
     _age_first(made[0] if made else None)
     from ..applications import rollup as application_rollup
-    from . import rollup
+    from ..utilities import rollup
 
     application_rollup.rebuild()  # the first transfer's filing day moved
     rollup.rebuild()
@@ -226,9 +226,3 @@ def demo_section() -> dict[str, Any]:
     ):
         counts[f"{step}:{result or status}"] = count
     return {"utilities": items, "utility_tasks": counts}
-
-
-def seed_on_startup(app: Any) -> None:
-    """`make run`: add the demo utilities to a database seeded earlier."""
-    if seed_utilities():
-        db.session.commit()

@@ -19,6 +19,11 @@ from flask import Flask
 from verify import KeyStatus
 from verify.keys import b64url_encode
 
+from ..database import db
+from ..domain import audit
+from ..domain.documents import forget_keyset, keystore
+from .backfill import issue_missing_certificate_documents
+
 
 def _find_kid(text: str, kids: list[bytes]) -> bytes:
     text = text.strip()
@@ -39,8 +44,6 @@ def register(app: Flask) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the JWK Set instead.")
     def list_command(as_json: bool) -> None:
         """List keys: kid (hex and base64url), status, creation time."""
-        from .domain.documents import keystore
-
         store = keystore()
         if as_json:
             click.echo(json.dumps(store.jwks(), indent=2))
@@ -56,10 +59,6 @@ def register(app: Flask) -> None:
     @keys_group.command("rotate")
     def rotate_command() -> None:
         """Create a new active key; the current one is retired and still verifies."""
-        from .domain import audit
-        from .domain.documents import forget_keyset, keystore
-        from .extensions import db
-
         kid = keystore().rotate()
         forget_keyset()
         audit.record("keys.rotate", actor_kind="system", object_type="key", object_id=kid.hex())
@@ -77,10 +76,6 @@ def register(app: Flask) -> None:
     )
     def compromise_command(kid: str, reason: str, rotate: bool) -> None:
         """Mark KID compromised: every token it signed answers `forged` from now on."""
-        from .domain import audit
-        from .domain.documents import forget_keyset, keystore
-        from .extensions import db
-
         store = keystore()
         infos = list(store.keyset())
         target = _find_kid(kid, [i.kid for i in infos])
@@ -107,9 +102,6 @@ def register(app: Flask) -> None:
     @app.cli.command("issue-documents")
     def issue_documents_command() -> None:
         """Sign a QR token for every certificate that has none (e.g. after an import)."""
-        from .domain.documents import issue_missing_certificate_documents
-        from .extensions import db
-
         count = issue_missing_certificate_documents()
         db.session.commit()
         click.echo(f"Issued {count} documents.")

@@ -17,9 +17,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..demo.citizens import DEMO_CITIZENS, synthetic_id
+from ..applications import events, service, window
+from ..database import db
 from ..domain import pii
-from ..extensions import db
 from ..models import (
     Application,
     ApplicationEvent,
@@ -28,7 +28,7 @@ from ..models import (
     Partner,
     PropertyRight,
 )
-from . import events, service, window
+from .citizens import DEMO_CITIZENS, synthetic_id
 
 DEMO_PARTNERS = (
     ("bank", "汨罗演示银行", None),
@@ -168,7 +168,7 @@ def seed_applications() -> int:
         _drive(release, "accepted")
         made.append(release)
     _backdate(made)
-    from .rollup import rebuild
+    from ..applications.rollup import rebuild
 
     rebuild()
     return len(made)
@@ -245,9 +245,3 @@ def demo_section() -> dict[str, Any]:
         for a in db.session.execute(select(Application).order_by(Application.id)).scalars()
     ]
     return {"partners": partners, "applications": apps}
-
-
-def seed_on_startup(app: Any) -> None:
-    """`make run`: add the demo applications to a freshly seeded (or older) demo database."""
-    if seed_applications():
-        db.session.commit()

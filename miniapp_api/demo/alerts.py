@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..demo.citizens import DEMO_CITIZENS
+from ..clock import CHINA_TZ
+from ..database import db
 from ..domain import audit, documents, pii
-from ..extensions import db
 from ..models import Alert, Certificate, Person, PropertyRight, RightHolder, WechatAccount, utcnow
-from .raising import CHINA_TZ
+from .citizens import DEMO_CITIZENS
 
 DEMO_KEY = "sun"
 DEMO_ACTOR = "demo"
@@ -51,10 +51,10 @@ def _valid_certificate(person_id: int) -> Certificate | None:
 
 def seed_alerts() -> int:
     """Once: bind 孙磊's WeChat account and make his alerts. Returns how many alerts."""
-    from ..applications import demo as app_demo
+    from ..alerts.digest import previous_month, send_digest
     from ..applications import service
     from ..staff import certificate_service as staff
-    from .digest import previous_month, send_digest
+    from . import applications as app_demo
 
     person = _person()
     if person is None:
@@ -158,9 +158,3 @@ def demo_section() -> dict[str, Any]:
             "disputable_alert_id": disputable,
         }
     }
-
-
-def seed_on_startup(app: Any) -> None:
-    """`make run`: add the demo alerts to a freshly seeded (or older) demo database."""
-    if seed_alerts():
-        db.session.commit()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
@@ -77,13 +78,17 @@ class RawStatement:
     def all(self, conn: Connection, values: Mapping[str, Any]) -> list[Any]:
         """Rows as named tuples (the statement's column keys)."""
         prepared = self._for(conn.dialect)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        params = prepared.params(values)
+        cursor = None
         try:
-            cursor.execute(prepared.sql, prepared.params(values))
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(prepared.sql, params)
             rows = cursor.fetchall()
             procs = prepared.result_processors(cursor.description)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            _translate(conn, exc, prepared.sql, params, cursor)
         finally:
-            cursor.close()
+            _close(cursor)
         make = prepared.row._make
         if not any(procs):
             return [make(r) for r in rows]
@@ -98,8 +103,45 @@ class RawStatement:
     def run(self, conn: Connection, values: Mapping[str, Any]) -> None:
         """Execute a statement without rows (an insert)."""
         prepared = self._for(conn.dialect)
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        params = prepared.params(values)
+        cursor = None
         try:
-            cursor.execute(prepared.sql, prepared.params(values))
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute(prepared.sql, params)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            _translate(conn, exc, prepared.sql, params, cursor)
         finally:
-            cursor.close()
+            _close(cursor)
+
+
+def scalar(conn: Connection, sql: str) -> Any:
+    """First column of the first row of a fixed statement (``SELECT 1`` of /healthz), on the
+    raw cursor with the same error translation as the hot path's statements."""
+    cursor = None
+    try:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    except conn.dialect.loaded_dbapi.Error as exc:
+        _translate(conn, exc, sql, None, cursor)
+    finally:
+        _close(cursor)
+    return row[0] if row else None
+
+
+def _translate(conn: Connection, exc: Exception, sql: str, params: Any, cursor: Any) -> None:
+    """Raise the driver's error as SQLAlchemy would for its own statements: a ``DBAPIError``
+    (``OperationalError``, ``IntegrityError`` …) whose ``connection_invalidated`` says whether
+    the connection died. On a disconnect the connection is invalidated and so is every
+    connection its pool handed out before (they are replaced at their next checkout), so a
+    database restart or a terminated backend costs one retry, never a pool of dead
+    connections. (``Connection._handle_dbapi_exception`` is what ``Connection.execute``
+    itself calls on a driver error.)"""
+    conn._handle_dbapi_exception(exc, sql, params, cursor, None)
+
+
+def _close(cursor: Any) -> None:
+    if cursor is None:
+        return
+    with suppress(Exception):  # closing a cursor of a dead connection may fail; no matter
+        cursor.close()

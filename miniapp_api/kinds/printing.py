@@ -8,11 +8,11 @@ from typing import Any
 from flask import current_app
 
 from .. import rendering
-from ..domain.properties import CHINA_TZ, CO_OWNERSHIP_LABELS, sorted_holders
+from ..clock import CHINA_TZ
+from ..domain.properties import sorted_holders
 from ..errors import Problem
+from ..labels import CO_OWNERSHIP_LABELS, PROOF_SCOPE_LABELS
 from ..models import HousingProof, LicenseCopy
-
-PROOF_SCOPES = {"personal": "个人", "family": "家庭"}
 
 
 def watermark(purpose: str) -> str:
@@ -60,7 +60,7 @@ def proof_document(proof: HousingProof, url: str) -> rendering.ProofDocument:
         serial=proof.serial,
         applicant_name=applicant["name"],
         applicant_id_masked=applicant["id_masked"],
-        scope=PROOF_SCOPES[proof.scope],
+        scope=PROOF_SCOPE_LABELS[proof.scope],
         family_members=[
             rendering.FamilyMember(m["relation"], m["name"], m["id_masked"])
             for m in result.get("members", [])
