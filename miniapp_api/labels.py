@@ -65,6 +65,124 @@ PROOF_RESULT_LABELS = {"has_property": "有房", "no_property": "无房"}
 VALIDITY_LABELS = {"valid": "在有效期内", "expired": "已过有效期"}
 
 
+# --- 一窗办事 applications ---------------------------------------------------------------------
+APPLICATION_KIND_LABELS = {
+    "transfer": "转移登记",
+    "mortgage": "抵押权首次登记",
+    "mortgage_release": "抵押权注销登记",
+}
+APPLICATION_STATUS_LABELS = {
+    "awaiting_confirmation": "待各方确认",
+    "submitted": "已提交",
+    "accepted": "已受理",
+    "reviewed": "已审核",
+    "registered": "已登簿",
+    "certified": "已缮证",
+    "completed": "已办结",
+    "correction_requested": "待补正",
+    "rejected": "不予受理",
+    "declined": "当事人不同意",
+    "withdrawn": "已撤回",
+}
+APPLICATION_ROLE_LABELS = {"obligor": "义务人", "obligee": "权利人"}
+CHANNEL_LABELS = {"window": "窗口", "partner": "合作机构", "citizen": "微信"}
+TRACK_LABELS = {"contract_filing": "网签备案", "tax": "缴税"}
+MATERIAL_LABELS = {
+    "id_document": "身份证明",
+    "contract": "买卖合同",
+    "tax_receipt": "完税凭证",
+    "loan_contract": "借款合同",
+    "mortgage_contract": "抵押合同",
+    "power_of_attorney": "授权委托书",
+    "other": "其他材料",
+}
+APPLICATION_CHANNEL_LABELS = {"window": "窗口", "partner": "合作机构", "citizen": "微信"}
+TRACK_LABELS = {"contract_filing": "网签备案", "tax": "缴税"}
+MATERIAL_LABELS = {
+    "id_document": "身份证明",
+    "contract": "买卖合同",
+    "tax_receipt": "完税凭证",
+    "loan_contract": "借款合同",
+    "mortgage_contract": "抵押合同",
+    "power_of_attorney": "授权委托书",
+    "other": "其他材料",
+}
+APPLICATION_TRACK_LABELS = {"contract_filing": "网签备案", "tax": "缴税"}
+MATERIAL_LABELS = {
+    "id_document": "身份证明",
+    "contract": "买卖合同",
+    "tax_receipt": "完税凭证",
+    "loan_contract": "借款合同",
+    "mortgage_contract": "抵押合同",
+    "power_of_attorney": "授权委托书",
+    "other": "其他材料",
+}
+MATERIAL_LABELS = {
+    "id_document": "身份证明",
+    "contract": "买卖合同",
+    "tax_receipt": "完税凭证",
+    "loan_contract": "借款合同",
+    "mortgage_contract": "抵押合同",
+    "power_of_attorney": "授权委托书",
+    "other": "其他材料",
+}
+
+# --- 水电气联动过户 utility transfers -----------------------------------------------------------
+UTILITY_SERVICE_LABELS = {"water": "水", "power": "电", "gas": "燃气"}
+SERVICE_NAMES = {"water": "供水", "power": "供电", "gas": "供气"}
+STEP_LABELS = {"check": "协办核验", "transfer": "过户"}
+STATE_LABELS = {
+    "pending_check": "待核验",
+    "ok": "可过户",
+    "arrears": "有欠费",
+    "completed": "已过户",
+    "failed": "失败",
+}
+UTILITY_SERVICE_NAMES = {"water": "供水", "power": "供电", "gas": "供气"}
+STEP_LABELS = {"check": "协办核验", "transfer": "过户"}
+STATE_LABELS = {
+    "pending_check": "待核验",
+    "ok": "可过户",
+    "arrears": "有欠费",
+    "completed": "已过户",
+    "failed": "失败",
+}
+UTILITY_STEP_LABELS = {"check": "协办核验", "transfer": "过户"}
+STATE_LABELS = {
+    "pending_check": "待核验",
+    "ok": "可过户",
+    "arrears": "有欠费",
+    "completed": "已过户",
+    "failed": "失败",
+}
+UTILITY_STATE_LABELS = {
+    "pending_check": "待核验",
+    "ok": "可过户",
+    "arrears": "有欠费",
+    "completed": "已过户",
+    "failed": "失败",
+}
+
+# --- 产权变动提醒 alerts -------------------------------------------------------------------------
+ALERT_KIND_LABELS = {
+    "application_filed": "登记申请提交",
+    "application_accepted": "登记申请受理",
+    "application_registered": "登簿",
+    "encumbrance_added": "新增限制",
+    "encumbrance_released": "限制解除",
+    "certificate_cancelled": "证书注销",
+    "certificate_superseded": "证书换发",
+    "monthly_digest": "月度核验报告",
+}
+# The registration an alert names (a message says 抵押登记, not just 抵押).
+ENCUMBRANCE_REGISTRATION_LABELS = {
+    "mortgage": "抵押登记",
+    "seizure": "查封登记",
+    "objection": "异议登记",
+    "advance_notice": "预告登记",
+}
+
+
 def proof_result(has_property: bool) -> str:
     """``has_property`` / ``no_property``."""
     return "has_property" if has_property else "no_property"

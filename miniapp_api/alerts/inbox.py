@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..database import db
 from ..domain import audit
 from ..errors import Problem
+from ..labels import ALERT_KIND_LABELS as KIND_LABELS
 from ..models import (
     Alert,
     AlertSetting,
@@ -19,7 +20,6 @@ from ..models import (
     utcnow,
 )
 from . import holds
-from .raising import KIND_LABELS
 
 
 def alert_view(alert: Alert, unit: RealEstateUnit | None = None) -> dict[str, Any]:

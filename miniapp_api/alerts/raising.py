@@ -18,6 +18,10 @@ from sqlalchemy import select
 from ..clock import CHINA_TZ
 from ..database import db
 from ..domain.masking import mask_name
+from ..labels import ALERT_KIND_LABELS as KIND_LABELS
+from ..labels import APPLICATION_KIND_LABELS as APP_KINDS
+from ..labels import APPLICATION_ROLE_LABELS as ROLE_LABELS
+from ..labels import ENCUMBRANCE_REGISTRATION_LABELS as ENCUMBRANCE_LABELS
 from ..models import (
     Alert,
     AlertSetting,
@@ -34,22 +38,6 @@ from ..models import (
 )
 
 PAGE_PATH = "/app/alerts.html"
-KIND_LABELS = {
-    "application_filed": "登记申请提交",
-    "application_accepted": "登记申请受理",
-    "application_registered": "登簿",
-    "encumbrance_added": "新增限制",
-    "encumbrance_released": "限制解除",
-    "certificate_cancelled": "证书注销",
-    "certificate_superseded": "证书换发",
-    "monthly_digest": "月度核验报告",
-}
-ENCUMBRANCE_LABELS = {
-    "mortgage": "抵押登记",
-    "seizure": "查封登记",
-    "objection": "异议登记",
-    "advance_notice": "预告登记",
-}
 # An encumbrance holder with one of these in its name is an organisation (bank, court, …) and
 # is shown in full; anything else may be a private person (an objection's applicant, an
 # advance notice's buyer) and is masked like a name.
@@ -82,8 +70,6 @@ def display_holder(holder: str) -> str:
 
 
 def masked_parties(app: Application) -> list[dict[str, str]]:
-    from ..applications.labels import ROLE_LABELS
-
     return [
         {"role": p.role, "role_label": ROLE_LABELS[p.role], "name": mask_name(p.name)}
         for p in app.parties
@@ -249,8 +235,6 @@ APPLICATION_REMARK = (
 
 
 def _application_detail(app: Application) -> dict[str, Any]:
-    from ..applications.labels import KIND_LABELS as APP_KINDS
-
     return {
         "application": {
             "id": app.id,
@@ -269,8 +253,6 @@ def _application_detail(app: Application) -> dict[str, Any]:
 def on_application_status(
     app: Application, before: str | None, after: str, actor: str | None = None
 ) -> None:
-    from ..applications.labels import KIND_LABELS as APP_KINDS
-
     if before is not None and after not in ("accepted", "registered"):
         return  # other stages and side exits raise nothing
     kind_label = APP_KINDS[app.kind]

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
-from ..clock import CHINA_TZ
+from ..clock import CHINA_TZ, china_today, utcnow
 from ..database import db
 from ..domain import audit
+from ..labels import APPLICATION_KIND_LABELS as KIND_LABELS
+from ..labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from ..models import (
     Application,
     ApplicationEvent,
@@ -24,7 +26,6 @@ from ..models import (
     WebhookEndpoint,
     WechatAccount,
 )
-from .labels import KIND_LABELS, STATUS_LABELS
 
 PAGE_PATH = "/app/applications.html"
 OPEN_STATUSES = (
@@ -40,11 +41,11 @@ CLOSED_STATUSES = ("completed", "rejected", "declined", "withdrawn")
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()
 
 
-def china_date(value: datetime) -> Any:
-    return value.astimezone(CHINA_TZ).date()
+def china_date(value: datetime) -> date:
+    return china_today(value)
 
 
 def change_status(

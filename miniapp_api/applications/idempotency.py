@@ -17,7 +17,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Response, g, request
+from flask import Response, request
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 from ..database import db
 from ..errors import Problem, from_http_exception, problem_response
 from ..models import IdempotencyRecord
-from ..partners import service as partners
+from ..partners.guards import authenticate_partner
 from . import events
 
 KEEP = timedelta(hours=24)
@@ -124,9 +124,7 @@ def partner_post(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        partner = partners.authenticate(request.headers.get("X-API-Key"))
-        g.partner = partner  # the request edge: who is asking, for the view and the audit
-        g.actor = partners.actor_of(partner)
+        partner = authenticate_partner()
         key = request.headers.get(HEADER)
         record_id = None
         if key is not None:

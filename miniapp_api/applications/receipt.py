@@ -9,8 +9,9 @@ from typing import Any
 from ..domain import audit
 from ..domain.masking import mask_name
 from ..errors import Problem
+from ..labels import APPLICATION_KIND_LABELS as KIND_LABELS
+from ..labels import APPLICATION_ROLE_LABELS as ROLE_LABELS
 from ..models import Application
-from .labels import KIND_LABELS, ROLE_LABELS
 
 KIND = "application_receipt"
 TITLE = "不动产登记受理凭证"

@@ -14,11 +14,13 @@ from ..database import db
 from ..domain import audit
 from ..domain.masking import mask_name
 from ..errors import Problem
+from ..labels import APPLICATION_CHANNEL_LABELS as CHANNEL_LABELS
+from ..labels import APPLICATION_KIND_LABELS as KIND_LABELS
+from ..labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from ..models import Application
 from . import hooks, rollup
 from .events import CHINA_TZ
-from .labels import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS
-from .service import timeline
+from .read import timeline
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

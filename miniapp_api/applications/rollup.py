@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..clock import china_today
 from ..database import db
 from ..models import Application, ApplicationDailyStat
-from .events import china_date
 
 
 def _bump(day: date, kind: str, channel: str, **increments: int) -> None:
@@ -52,13 +52,13 @@ def _bump(day: date, kind: str, channel: str, **increments: int) -> None:
 
 
 def on_filed(app: Application) -> None:
-    _bump(china_date(app.filed_at), app.kind, app.channel, filed=1)
+    _bump(china_today(app.filed_at), app.kind, app.channel, filed=1)
 
 
 def on_completed(app: Application) -> None:
     assert app.completed_at is not None
-    on_time = app.promised_date is None or china_date(app.completed_at) <= app.promised_date
-    _bump(china_date(app.filed_at), app.kind, app.channel, completed=1, on_time=int(on_time))
+    on_time = app.promised_date is None or china_today(app.completed_at) <= app.promised_date
+    _bump(china_today(app.filed_at), app.kind, app.channel, completed=1, on_time=int(on_time))
 
 
 def rebuild() -> int:
@@ -76,11 +76,11 @@ def rebuild() -> int:
         ).execution_options(yield_per=10000)
     )
     for filed_at, kind, channel, status, completed_at, promised in rows:
-        entry = counts.setdefault((china_date(filed_at), kind, channel), [0, 0, 0])
+        entry = counts.setdefault((china_today(filed_at), kind, channel), [0, 0, 0])
         entry[0] += 1
         if status == "completed" and completed_at is not None:
             entry[1] += 1
-            if promised is None or china_date(completed_at) <= promised:
+            if promised is None or china_today(completed_at) <= promised:
                 entry[2] += 1
     db.session.add_all(
         ApplicationDailyStat(

@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates
 from ..domain.validators import is_valid_id_number, is_valid_unit_number, normalize_id_number
 from ..inputs import CleanText, InputSchema
 from ..models.applications import APPLICATION_KINDS, APPLICATION_STATUSES, MATERIAL_KINDS
-from ..utilities.schemas import UtilityFiguresSchema, UtilityStateSchema, one_per_service
+from ..models.utilities import UTILITY_SERVICES
 
 
 def _text(max_len: int, **kwargs: object) -> fields.String:
@@ -17,6 +17,41 @@ def _text(max_len: int, **kwargs: object) -> fields.String:
 MONEY = validate.Regexp(
     r"^(0|[1-9]\d{0,10})(\.\d{1,2})?$", error="金额格式不正确（元，最多两位小数）"
 )
+
+
+UTILITY_STATES = ("pending_check", "ok", "arrears", "completed", "failed")
+
+
+# --- 水电气联动过户 on an application view (miniapp_api/utilities fills them in) --------------
+class UtilityStateSchema(Schema):
+    service = fields.String(required=True, metadata={"enum": list(UTILITY_SERVICES)})
+    service_label = fields.String(required=True)
+    account_number = fields.String(allow_none=True, metadata={"description": "原户号"})
+    state = fields.String(required=True, metadata={"enum": list(UTILITY_STATES)})
+    state_label = fields.String(
+        required=True,
+        metadata={"description": "待核验 / 可过户 / 有欠费 ¥… / 已过户 新户号 … / 失败 原因"},
+    )
+    amount_due = fields.String(allow_none=True, metadata={"description": "欠费金额（元）"})
+    reason = fields.String(allow_none=True)
+    new_account_number = fields.String(allow_none=True, metadata={"description": "新户号"})
+    transfer_requested = fields.Boolean(
+        required=True, metadata={"description": "登簿后已通知该单位办理过户"}
+    )
+
+
+class UtilityFiguresSchema(Schema):
+    requested = fields.Integer(required=True)
+    completed = fields.Integer(required=True)
+    median_working_days = fields.Float(
+        allow_none=True, metadata={"description": "登簿到过户完成的工作日数（中位数）"}
+    )
+
+
+def one_per_service(items: list[dict[str, object]]) -> None:
+    services = [item["service"] for item in items]
+    if len(services) != len(set(services)):
+        raise ValidationError("每种服务（水、电、气）只能选择一次")
 
 
 class PartyInputSchema(InputSchema):

@@ -1,4 +1,5 @@
-"""Filing, reading and confirming registration applications (no request access here).
+"""Filing and confirming registration applications (no request access here); the views of
+an application are in ``read.py``, the parallel tracks in ``tracks.py``.
 
 Services flush; the view edge commits once (``views.py``).
 """
@@ -17,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ..database import db
 from ..domain import audit, pii
-from ..domain.masking import mask_contract_number, mask_id_number, mask_name, mask_phone
+from ..domain.masking import mask_id_number, mask_phone
 from ..domain.validators import normalize_id_number
 from ..errors import Problem
 from ..models import (
@@ -34,7 +35,8 @@ from ..models import (
     RightHolder,
 )
 from . import events
-from .labels import CHANNEL_LABELS, KIND_LABELS, ROLE_LABELS, STATUS_LABELS
+from .read import application_view, citizen_view
+from .tracks import resume_clock
 
 # Which partner kinds may file which application kinds.
 PARTNER_FILING_RULES = {
@@ -59,78 +61,6 @@ class Filer:
     partner: Partner | None = None
     staff_id: int | None = None
     actor: str = "system"
-
-
-# --- reading -------------------------------------------------------------------------------------
-def party_view(party: ApplicationParty) -> dict[str, Any]:
-    return {
-        "role": party.role,
-        "role_label": ROLE_LABELS[party.role],
-        "name": mask_name(party.name),
-        "id_number": party.id_number_masked,
-        "phone": party.phone_masked,
-        "share": party.share,
-        "confirmed": party.confirmed_at is not None,
-        "declined": party.declined_at is not None,
-        "confirmed_at": party.confirmed_at,
-    }
-
-
-def timeline(app: Application) -> list[dict[str, Any]]:
-    items = []
-    for event in app.events:
-        if event.action.startswith("track:"):
-            track = event.action.split(":", 1)[1]
-            label = {"contract_filing": "网签备案完成", "tax": "缴税完成"}.get(track, track)
-        else:
-            label = STATUS_LABELS.get(event.action, event.action)
-        items.append({"action": event.action, "label": label, "at": event.at})
-    return items
-
-
-def application_view(app: Application, *, for_staff: bool = False) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": app.id,
-        "number": app.number,
-        "kind": app.kind,
-        "kind_label": KIND_LABELS[app.kind],
-        "channel": app.channel,
-        "channel_label": CHANNEL_LABELS[app.channel],
-        "status": app.status,
-        "status_label": STATUS_LABELS[app.status],
-        "unit_number": app.unit.unit_number,
-        "location": app.unit.location,
-        "parties": [party_view(p) for p in app.parties],
-        "acceptance_number": app.acceptance_number,
-        "accepted_at": app.accepted_at,
-        "promised_date": app.promised_date,
-        "reason": app.reason,
-        "tracks": {
-            "contract_filing": app.contract_filing_at is not None,
-            "tax": app.tax_paid_at is not None,
-        },
-        "timeline": timeline(app),
-        "filed_at": app.filed_at,
-        "completed_at": app.completed_at,
-        "version": app.version,
-    }
-    if app.contract_number:
-        view["contract_number"] = (
-            app.contract_number if for_staff else mask_contract_number(app.contract_number)
-        )
-    if app.price is not None:
-        view["price"] = f"{app.price:.2f}"
-    if app.loan_amount is not None:
-        view["loan_amount"] = f"{app.loan_amount:.2f}"
-    if app.term_months is not None:
-        view["term_months"] = app.term_months
-    if app.encumbrance_id is not None:
-        view["encumbrance_id"] = app.encumbrance_id
-    if app.result_certificate_id is not None:
-        view["result_certificate_id"] = app.result_certificate_id
-    from .hooks import extend_view
-
-    return extend_view(app, view)
 
 
 def load(app_id: int) -> Application | None:
@@ -439,25 +369,10 @@ def resubmit(app: Application, actor: str) -> Application:
     working days it stood still."""
     if app.status != "correction_requested":
         raise Problem(409, "not_in_correction", "该申请不在补正状态，无需重新提交")
-    from .window import resume_clock
-
     target = app.correction_from or "submitted"
     resume_clock(app)
     app.correction_from = None
     events.change_status(app, target, actor=actor, audit_action="application.resubmit")
-    return app
-
-
-def report_tax(app: Application, receipt_number: str, actor: str) -> Application:
-    """A tax partner's report (or the window's): deed tax paid for a transfer."""
-    if app.kind != "transfer" or app.status not in ("submitted", "accepted", "reviewed"):
-        raise Problem(409, "track_not_open", "该申请当前不需要或不接受缴税信息")
-    if app.tax_paid_at is not None:
-        raise Problem(409, "track_already_done", "该申请的缴税已经办结")
-    app.tax_receipt = receipt_number
-    app.tax_paid_at = events.now_utc()
-    app.updated_at = app.tax_paid_at
-    events.add_track_event(app, "tax", actor, receipt_number)
     return app
 
 
@@ -480,24 +395,6 @@ def _citizen_query(person: Person) -> Any:
         .where(Application.id.in_(mine))
         .options(selectinload(Application.parties), selectinload(Application.events))
     )
-
-
-def citizen_view(app: Application, person: Person) -> dict[str, Any]:
-    view = application_view(app)
-    mine = [p for p in app.parties if p.id_number_hash == person.id_number_hash]
-    view["role"] = mine[0].role if mine else None
-    view["role_label"] = ROLE_LABELS[mine[0].role] if mine else None
-    view["my_confirmation"] = (
-        "confirmed"
-        if mine and mine[0].confirmed_at
-        else "declined"
-        if mine and mine[0].declined_at
-        else "pending"
-    )
-    view["can_confirm"] = (
-        app.status == "awaiting_confirmation" and view["my_confirmation"] == "pending"
-    )
-    return view
 
 
 def list_for_citizen(person: Person) -> list[dict[str, Any]]:

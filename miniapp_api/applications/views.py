@@ -12,8 +12,20 @@ from ..auth.guards import citizen_required, staff_required
 from ..database import db
 from ..errors import Problem
 from ..extensions import limiter
-from ..partners.views import API_KEY, partner_limit, partner_required
-from . import bp, materials, receipt, regcert, reports, service, webhooks, window, workdays
+from ..partners.guards import API_KEY, partner_limit, partner_required
+from . import (
+    bp,
+    materials,
+    read,
+    receipt,
+    regcert,
+    reports,
+    service,
+    tracks,
+    webhooks,
+    window,
+    workdays,
+)
 from . import schemas as s
 from .idempotency import partner_post
 
@@ -74,7 +86,7 @@ def partner_file(data: dict[str, Any]) -> dict[str, Any]:
     are then asked to confirm in WeChat. `Idempotency-Key` makes a retry safe.
     """
     filer = service.Filer(channel="partner", partner=g.partner, actor=_partner_actor())
-    return service.application_view(service.file_application(filer, data))
+    return read.application_view(service.file_application(filer, data))
 
 
 @bp.get("/partner/applications")
@@ -98,7 +110,7 @@ def partner_list(query: dict[str, Any]) -> dict[str, Any]:
 @partner_limit
 def partner_get(app_id: int) -> dict[str, Any]:
     """本机构的一件申请（其他机构的申请为 404）"""
-    return service.application_view(service.own_application(g.partner, app_id))
+    return read.application_view(service.own_application(g.partner, app_id))
 
 
 @bp.post("/partner/applications/<int:app_id>/withdraw")
@@ -112,7 +124,7 @@ def partner_withdraw(app_id: int) -> dict[str, Any]:
     """撤回申请（登簿之前）"""
     app = service.withdraw(service.own_application(g.partner, app_id), _partner_actor())
     _flush_or_conflict()
-    return service.application_view(app)
+    return read.application_view(app)
 
 
 @bp.post("/partner/applications/<int:app_id>/resubmit")
@@ -126,7 +138,7 @@ def partner_resubmit(app_id: int) -> dict[str, Any]:
     """补正后重新提交（回到补正前的状态，时限顺延）"""
     app = service.resubmit(service.own_application(g.partner, app_id), _partner_actor())
     _flush_or_conflict()
-    return service.application_view(app)
+    return read.application_view(app)
 
 
 @bp.post("/partner/applications/<int:app_id>/tax")
@@ -141,7 +153,7 @@ def partner_resubmit(app_id: int) -> dict[str, Any]:
 def partner_tax(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """税务机关报送契税已缴（转移登记的缴税环节）"""
     app = service.tax_application(g.partner, app_id)
-    service.report_tax(app, data["receipt_number"], _partner_actor())
+    tracks.report_tax(app, data["receipt_number"], _partner_actor())
     _flush_or_conflict()
     return {"contract_filing": app.contract_filing_at is not None, "tax": True}
 
@@ -275,7 +287,7 @@ def my_confirm(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """确认或不同意一件登记申请"""
     app = service.confirm(g.person, app_id, data["decision"], data.get("reason"))
     _commit()
-    return service.citizen_view(app, g.person)
+    return read.citizen_view(app, g.person)
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -299,7 +311,7 @@ def staff_file(data: dict[str, Any]) -> dict[str, Any]:
     filer = service.Filer(channel="window", staff_id=g.staff.id, actor=_staff_actor())
     app = service.file_application(filer, data)
     _commit()
-    return service.application_view(app, for_staff=True)
+    return read.application_view(app, for_staff=True)
 
 
 def _staff_action(app_id: int, version: int, action: Any) -> dict[str, Any]:
@@ -311,7 +323,7 @@ def _staff_action(app_id: int, version: int, action: Any) -> dict[str, Any]:
         db.session.rollback()
         raise window.version_conflict(version + 1) from None
     _commit()
-    return service.application_view(app, for_staff=True)
+    return read.application_view(app, for_staff=True)
 
 
 @bp.post("/staff/applications/<int:app_id>/accept")
@@ -374,10 +386,10 @@ def staff_track(data: dict[str, Any], app_id: int, track: str) -> dict[str, Any]
     app = service.load(app_id)
     if app is None:
         raise service.not_found()
-    window.complete_track(app, track, data["reference"], _staff_actor())
+    tracks.complete_track(app, track, data["reference"], _staff_actor())
     _flush_or_conflict()
     _commit()
-    return service.application_view(app, for_staff=True)
+    return read.application_view(app, for_staff=True)
 
 
 @bp.get("/staff/applications/<int:app_id>/materials/<int:material_id>")

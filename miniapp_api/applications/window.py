@@ -6,7 +6,7 @@ acting at once are told apart by the row's version column (the loser gets a 409 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import current_app
@@ -16,9 +16,10 @@ from sqlalchemy.orm import selectinload
 from ..database import db
 from ..domain import hooks
 from ..errors import Problem
+from ..labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from ..models import Application
 from . import events, registering, workdays
-from .labels import STATUS_LABELS
+from .read import application_view
 
 DEFAULT_TIME_LIMITS = {"transfer": 5, "mortgage": 3, "mortgage_release": 1}
 STAGES = ("accepted", "reviewed", "registered", "certified", "completed")
@@ -56,8 +57,6 @@ def load_for_update(app_id: int, version: int) -> Application:
 def list_applications(
     status: str | None, kind: str | None, page: int, per_page: int
 ) -> dict[str, Any]:
-    from .service import application_view
-
     query = select(Application)
     count = select(func.count(Application.id))
     if status:
@@ -120,24 +119,6 @@ def request_correction(app: Application, reason: str, actor: str) -> Application
     return app
 
 
-def resume_clock(app: Application) -> None:
-    """Extend the promised date by the working days the application stood in correction."""
-    if app.paused_at is None or app.promised_date is None:
-        app.paused_at = None
-        return
-    start, end = events.china_date(app.paused_at), events.china_date(events.now_utc())
-    overrides = workdays.load_overrides(start, end + timedelta(days=120))
-    stopped = 0
-    day = start
-    while day < end:
-        day += timedelta(days=1)
-        if workdays.is_workday(day, overrides):
-            stopped += 1
-    if stopped:
-        app.promised_date = workdays.add_working_days(app.promised_date, stopped, overrides)
-    app.paused_at = None
-
-
 def reject(app: Application, reason: str, actor: str) -> Application:
     if app.status not in ("submitted", "accepted", "reviewed", "correction_requested"):
         raise Problem(409, "cannot_reject", "该申请当前不能作不予受理处理")
@@ -171,22 +152,6 @@ def advance(app: Application, stage: str, actor: str, note: str | None = None) -
         hooks.emit("application.before_register", app=app, actor=actor)
         registering.register(app, actor)
     events.change_status(app, stage, actor=actor, note=note)
-    return app
-
-
-def complete_track(app: Application, track: str, reference: str, actor: str) -> Application:
-    if track == "tax":
-        from .service import report_tax
-
-        return report_tax(app, reference, actor)
-    if app.kind != "transfer" or app.status not in ("submitted", "accepted", "reviewed"):
-        raise Problem(409, "track_not_open", "该申请当前不需要或不接受网签备案信息")
-    if app.contract_filing_at is not None:
-        raise Problem(409, "track_already_done", "该申请的网签备案已经办结")
-    app.contract_filing_ref = reference
-    app.contract_filing_at = events.now_utc()
-    app.updated_at = app.contract_filing_at
-    events.add_track_event(app, "contract_filing", actor, reference)
     return app
 
 

@@ -10,18 +10,16 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from ..applications import events, materials, service, window
+from ..applications import events, materials, read, service, tracks, window
 from ..applications import schemas as app_schemas
-from ..applications.labels import (
-    CHANNEL_LABELS,
-    KIND_LABELS,
-    MATERIAL_LABELS,
-    STATUS_LABELS,
-    TRACK_LABELS,
-)
 from ..database import db
 from ..domain import audit, hooks, pii
 from ..errors import Problem
+from ..labels import APPLICATION_CHANNEL_LABELS as CHANNEL_LABELS
+from ..labels import APPLICATION_KIND_LABELS as KIND_LABELS
+from ..labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
+from ..labels import APPLICATION_TRACK_LABELS as TRACK_LABELS
+from ..labels import MATERIAL_LABELS
 from ..models import Application, Partner
 from . import bp
 from .auth import admin_required, frameable
@@ -96,7 +94,7 @@ def queue() -> str:
     names = {p.id: p.name for p in partners}
     items = []
     for app in rows:
-        view = service.application_view(app, for_staff=True)
+        view = read.application_view(app, for_staff=True)
         view["urgency"] = urgency(view, now)
         view["partner_name"] = names.get(app.partner_id) if app.partner_id else None
         items.append(view)
@@ -125,7 +123,7 @@ def _load(app_id: int) -> Application:
 def _parties_in_full(app: Application) -> list[dict[str, Any]]:
     return [
         {
-            **service.party_view(p),
+            **read.party_view(p),
             "name": p.name,
             "id_number": pii.decrypt(p.id_number_enc),
             "phone": pii.decrypt(p.phone_enc) if p.phone_enc else None,
@@ -145,7 +143,7 @@ def _holds(app_id: int) -> list[dict[str, Any]]:
 @bp.get("/applications/<int:app_id>")
 def application(app_id: int) -> str:
     app = _load(app_id)
-    view = service.application_view(app, for_staff=True)
+    view = read.application_view(app, for_staff=True)
     parties = _parties_in_full(app)
     audit.record(
         "staff.application.view",
@@ -262,7 +260,7 @@ def advance(app_id: int) -> Response:
 def track(app_id: int, track: str) -> Response:
     def work() -> None:
         data = load(app_schemas.TrackSchema(), request.form, ["reference"])
-        window.complete_track(_load(app_id), track, data["reference"], _actor())
+        tracks.complete_track(_load(app_id), track, data["reference"], _actor())
         db.session.flush()
 
     return act(work, f"{TRACK_LABELS[track]}已办结", _back(app_id))

@@ -13,6 +13,8 @@ from ..database import db
 from ..domain import audit, pii
 from ..domain.validators import is_valid_id_number, normalize_id_number
 from ..errors import Problem
+from ..labels import CERTIFICATE_STATUS_LABELS as STATUS_LABELS
+from ..labels import ENCUMBRANCE_LABELS
 from ..models import (
     ENCUMBRANCE_KINDS,
     Certificate,
@@ -26,13 +28,6 @@ from ..staff import schemas as staff_schemas
 from . import bp
 from .forms import act, load
 
-ENCUMBRANCE_LABELS = {
-    "mortgage": "抵押",
-    "seizure": "查封",
-    "objection": "异议",
-    "advance_notice": "预告登记",
-}
-STATUS_LABELS = {"valid": "现势", "cancelled": "已注销", "superseded": "已换证"}
 MAX_RESULTS = 50
 
 

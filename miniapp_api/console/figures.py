@@ -21,11 +21,12 @@ from sqlalchemy import case, func, select
 
 from ..applications import reports
 from ..applications.events import CHINA_TZ, china_date, now_utc
-from ..applications.labels import CHANNEL_LABELS, KIND_LABELS
 from ..database import db
 from ..domain import audit
 from ..errors import Problem
 from ..handover import rules
+from ..labels import APPLICATION_CHANNEL_LABELS as CHANNEL_LABELS
+from ..labels import APPLICATION_KIND_LABELS as KIND_LABELS
 from ..models import Application, AuditEvent, HandoverCase, HandoverStageEvent, Partner
 from . import bp
 

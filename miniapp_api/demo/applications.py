@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..applications import events, service, window
+from ..applications import events, service, tracks, window
 from ..database import db
 from ..domain import pii
 from ..models import (
@@ -202,8 +202,8 @@ def _drive(item: Application, final: str) -> None:
             window.accept(item, DEMO_ACTOR)
             continue
         if stage == "registered" and item.kind == "transfer":
-            window.complete_track(item, "contract_filing", f"BA{item.id:08d}", DEMO_ACTOR)
-            window.complete_track(item, "tax", f"WS{item.id:08d}", DEMO_ACTOR)
+            tracks.complete_track(item, "contract_filing", f"BA{item.id:08d}", DEMO_ACTOR)
+            tracks.complete_track(item, "tax", f"WS{item.id:08d}", DEMO_ACTOR)
         window.advance(item, stage, DEMO_ACTOR)
     db.session.flush()
 

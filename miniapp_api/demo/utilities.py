@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..applications import events, service, workdays
+from ..applications import events, service, tracks, workdays
 from ..database import db
 from ..domain import pii
 from ..models import Application, Partner, UtilityTask
@@ -183,8 +183,8 @@ def _drive_from(item: Application, current: str, final: str) -> None:
     order = ("accepted", "reviewed", "registered", "certified", "completed")
     for stage in order[order.index(current) + 1 : order.index(final) + 1]:
         if stage == "registered":
-            window.complete_track(item, "contract_filing", f"BA{item.id:08d}", DEMO_ACTOR)
-            window.complete_track(item, "tax", f"WS{item.id:08d}", DEMO_ACTOR)
+            tracks.complete_track(item, "contract_filing", f"BA{item.id:08d}", DEMO_ACTOR)
+            tracks.complete_track(item, "tax", f"WS{item.id:08d}", DEMO_ACTOR)
         window.advance(item, stage, DEMO_ACTOR)
     db.session.flush()
 

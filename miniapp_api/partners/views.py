@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from flask import g, request
+from flask import g
 
-from ..extensions import limiter
 from . import bp, service
+from .guards import API_KEY, partner_limit, partner_required
 from .schemas import (
     BatchAnswerSchema,
     NumberBatchSchema,
@@ -18,28 +16,6 @@ from .schemas import (
     PartnerProjectListSchema,
     TokenBatchSchema,
 )
-
-API_KEY = [{"PartnerApiKey": []}]
-
-
-def partner_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        partner = service.authenticate(request.headers.get("X-API-Key"))
-        g.partner = partner  # the request edge: who is asking, for the view and the audit
-        g.actor = service.actor_of(partner)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def _partner_key() -> str:
-    partner = g.get("partner")
-    return f"partner:{partner.id}" if partner is not None else request.remote_addr or "-"
-
-
-# Limits count per partner (not per address): a bank's servers may sit behind one NAT.
-partner_limit = limiter.limit("120 per minute", key_func=_partner_key)
 
 
 @bp.post("/verify")

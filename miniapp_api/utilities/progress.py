@@ -12,10 +12,11 @@ from sqlalchemy import select
 from ..applications import workdays
 from ..applications.events import china_date
 from ..database import db
+from ..labels import UTILITY_SERVICE_LABELS as SERVICE_LABELS
+from ..labels import UTILITY_STATE_LABELS as STATE_LABELS
 from ..models import Application, UtilityTask
 from ..models.utilities import UTILITY_SERVICES
 from . import rollup
-from .labels import SERVICE_LABELS, STATE_LABELS
 from .tasks import choices
 
 

@@ -1,7 +1,8 @@
 """Request and response schemas of utility transfers (水电气联动过户).
 
-Imported by ``applications.schemas`` (the ``utilities`` field of an application view and the
-``utility_transfers`` figures), so this module imports nothing from ``applications``.
+The ``utilities`` field of an application view and the ``utility_transfers`` figures are
+part of the applications' own schemas (``applications/schemas.py``): utilities build on
+applications, never the other way round.
 """
 
 from __future__ import annotations
@@ -10,53 +11,26 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from ..applications.schemas import (
+    UTILITY_STATES,
+    UtilityStateSchema,
+    one_per_service,
+)
 from ..inputs import CleanText, InputSchema
 from ..models.utilities import UTILITY_SERVICES, UTILITY_STEPS
 
 RESULTS = ("ok", "arrears", "completed", "failed")
-STATES = ("pending_check", "ok", "arrears", "completed", "failed")
+STATES = UTILITY_STATES
 
 
 def _text(max_len: int, **kwargs: object) -> fields.String:
     return fields.String(validate=[validate.Length(min=1, max=max_len), CleanText()], **kwargs)  # type: ignore[arg-type]
 
 
-# --- on an application view (parties, filer, staff) -------------------------------------------
-class UtilityStateSchema(Schema):
-    service = fields.String(required=True, metadata={"enum": list(UTILITY_SERVICES)})
-    service_label = fields.String(required=True)
-    account_number = fields.String(allow_none=True, metadata={"description": "原户号"})
-    state = fields.String(required=True, metadata={"enum": list(STATES)})
-    state_label = fields.String(
-        required=True,
-        metadata={"description": "待核验 / 可过户 / 有欠费 ¥… / 已过户 新户号 … / 失败 原因"},
-    )
-    amount_due = fields.String(allow_none=True, metadata={"description": "欠费金额（元）"})
-    reason = fields.String(allow_none=True)
-    new_account_number = fields.String(allow_none=True, metadata={"description": "新户号"})
-    transfer_requested = fields.Boolean(
-        required=True, metadata={"description": "登簿后已通知该单位办理过户"}
-    )
-
-
-class UtilityFiguresSchema(Schema):
-    requested = fields.Integer(required=True)
-    completed = fields.Integer(required=True)
-    median_working_days = fields.Float(
-        allow_none=True, metadata={"description": "登簿到过户完成的工作日数（中位数）"}
-    )
-
-
 # --- changing the choice ------------------------------------------------------------------------
 class UtilityChoiceSchema(InputSchema):
     service = fields.String(required=True, validate=validate.OneOf(UTILITY_SERVICES))
     account_number = _text(30, metadata={"description": "原户号（已知时填写）"})
-
-
-def one_per_service(items: list[dict[str, object]]) -> None:
-    services = [item["service"] for item in items]
-    if len(services) != len(set(services)):
-        raise ValidationError("每种服务（水、电、气）只能选择一次")
 
 
 class UtilityChoicesSchema(InputSchema):

@@ -27,6 +27,9 @@ from ..applications import events, workdays
 from ..database import db
 from ..domain import audit, pii
 from ..errors import Problem
+from ..labels import UTILITY_SERVICE_LABELS as SERVICE_LABELS
+from ..labels import UTILITY_SERVICE_NAMES as SERVICE_NAMES
+from ..labels import UTILITY_STEP_LABELS as STEP_LABELS
 from ..models import (
     Application,
     NotificationOutbox,
@@ -37,7 +40,6 @@ from ..models import (
 )
 from ..models.utilities import UTILITY_RESULTS, UTILITY_SERVICES
 from . import rollup
-from .labels import SERVICE_LABELS, SERVICE_NAMES, STEP_LABELS
 
 DEFAULT_ANSWER_DAYS = 2
 # Until 登簿 the buyer (or the filer, or the window) may change the choice.

@@ -14,7 +14,7 @@ from ..applications.idempotency import partner_post
 from ..auth.guards import citizen_required, staff_required
 from ..database import db
 from ..errors import Problem
-from ..partners.views import API_KEY, partner_limit, partner_required
+from ..partners.guards import API_KEY, partner_limit, partner_required
 from . import bp, tasks
 from . import schemas as s
 from .progress import extend_view
