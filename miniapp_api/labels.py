@@ -85,38 +85,8 @@ APPLICATION_STATUS_LABELS = {
     "withdrawn": "已撤回",
 }
 APPLICATION_ROLE_LABELS = {"obligor": "义务人", "obligee": "权利人"}
-CHANNEL_LABELS = {"window": "窗口", "partner": "合作机构", "citizen": "微信"}
-TRACK_LABELS = {"contract_filing": "网签备案", "tax": "缴税"}
-MATERIAL_LABELS = {
-    "id_document": "身份证明",
-    "contract": "买卖合同",
-    "tax_receipt": "完税凭证",
-    "loan_contract": "借款合同",
-    "mortgage_contract": "抵押合同",
-    "power_of_attorney": "授权委托书",
-    "other": "其他材料",
-}
 APPLICATION_CHANNEL_LABELS = {"window": "窗口", "partner": "合作机构", "citizen": "微信"}
-TRACK_LABELS = {"contract_filing": "网签备案", "tax": "缴税"}
-MATERIAL_LABELS = {
-    "id_document": "身份证明",
-    "contract": "买卖合同",
-    "tax_receipt": "完税凭证",
-    "loan_contract": "借款合同",
-    "mortgage_contract": "抵押合同",
-    "power_of_attorney": "授权委托书",
-    "other": "其他材料",
-}
 APPLICATION_TRACK_LABELS = {"contract_filing": "网签备案", "tax": "缴税"}
-MATERIAL_LABELS = {
-    "id_document": "身份证明",
-    "contract": "买卖合同",
-    "tax_receipt": "完税凭证",
-    "loan_contract": "借款合同",
-    "mortgage_contract": "抵押合同",
-    "power_of_attorney": "授权委托书",
-    "other": "其他材料",
-}
 MATERIAL_LABELS = {
     "id_document": "身份证明",
     "contract": "买卖合同",
@@ -129,32 +99,8 @@ MATERIAL_LABELS = {
 
 # --- 水电气联动过户 utility transfers -----------------------------------------------------------
 UTILITY_SERVICE_LABELS = {"water": "水", "power": "电", "gas": "燃气"}
-SERVICE_NAMES = {"water": "供水", "power": "供电", "gas": "供气"}
-STEP_LABELS = {"check": "协办核验", "transfer": "过户"}
-STATE_LABELS = {
-    "pending_check": "待核验",
-    "ok": "可过户",
-    "arrears": "有欠费",
-    "completed": "已过户",
-    "failed": "失败",
-}
 UTILITY_SERVICE_NAMES = {"water": "供水", "power": "供电", "gas": "供气"}
-STEP_LABELS = {"check": "协办核验", "transfer": "过户"}
-STATE_LABELS = {
-    "pending_check": "待核验",
-    "ok": "可过户",
-    "arrears": "有欠费",
-    "completed": "已过户",
-    "failed": "失败",
-}
 UTILITY_STEP_LABELS = {"check": "协办核验", "transfer": "过户"}
-STATE_LABELS = {
-    "pending_check": "待核验",
-    "ok": "可过户",
-    "arrears": "有欠费",
-    "completed": "已过户",
-    "failed": "失败",
-}
 UTILITY_STATE_LABELS = {
     "pending_check": "待核验",
     "ok": "可过户",
@@ -181,6 +127,12 @@ ENCUMBRANCE_REGISTRATION_LABELS = {
     "objection": "异议登记",
     "advance_notice": "预告登记",
 }
+# What the alerts page says about a holder's dispute ("这不是我办的").
+ALERT_DISPUTE_WORDS = {
+    "open": "您已提出异议，该申请已暂停登簿，登记机构正在核查",
+    "cleared": "登记机构已核查处理您的异议",
+    "submit": "提交异议",
+}
 
 
 def proof_result(has_property: bool) -> str:
@@ -202,4 +154,8 @@ def web_words(purposes: list[dict[str, Any]], stages: dict[str, str]) -> dict[st
         "validity": VALIDITY_LABELS,
         "stage": stages,
         "purposes": purposes,
+        "applicationStatus": APPLICATION_STATUS_LABELS,
+        "applicationKind": APPLICATION_KIND_LABELS,
+        "alertKind": ALERT_KIND_LABELS,
+        "alertDispute": ALERT_DISPUTE_WORDS,
     }

@@ -482,7 +482,7 @@ def test_alerts_never_carry_full_names_or_id_numbers(
 def test_wechat_message_sent_once_through_the_outbox(
     app, client, demo, clerk, zhang_unit, citizen_headers, fake_wechat
 ):
-    from miniapp_api.handover.notifications import DeliveryPolicy, deliver_pending
+    from miniapp_api.outbox import DeliveryPolicy, deliver_pending
 
     citizen_headers("zhang")
     cert = valid_cert(zhang_unit)

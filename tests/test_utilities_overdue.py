@@ -21,7 +21,7 @@ from utilities_support import (
 from miniapp_api.applications import webhooks
 from miniapp_api.extensions import db
 from miniapp_api.models import WebhookDelivery
-from miniapp_api.utilities import tasks
+from miniapp_api.utilities import overdue, tasks
 
 STAFF = "/api/v1/staff/utility-tasks"
 
@@ -124,10 +124,10 @@ def test_overdue_tasks_are_reminded_once_a_day(
     water = utility_headers("water")
     client.put("/api/v1/partner/webhook", json={"url": "http://127.0.0.1:18610/h"}, headers=water)
     _accepted_on(client, demo, agency, clerk, citizen_headers, unit, clock, date(2026, 11, 26))
-    assert tasks.send_reminders(date(2026, 11, 30)) == 0  # due today, not overdue yet
-    assert tasks.send_reminders(date(2026, 12, 1)) == 1
-    assert tasks.send_reminders(date(2026, 12, 1)) == 0  # once a day
-    assert tasks.send_reminders(date(2026, 12, 2)) == 1
+    assert overdue.send_reminders(date(2026, 11, 30)) == 0  # due today, not overdue yet
+    assert overdue.send_reminders(date(2026, 12, 1)) == 1
+    assert overdue.send_reminders(date(2026, 12, 1)) == 0  # once a day
+    assert overdue.send_reminders(date(2026, 12, 2)) == 1
     db.session.commit()
     kinds = [
         d.event_type

@@ -17,7 +17,8 @@ from ..domain.masking import mask_id_number, mask_name
 from ..domain.stages import BLOCKER_KINDS, PROJECT_STAGE_CODES, UNIT_STAGE_CODES
 from ..errors import Problem
 from ..extensions import kv
-from ..handover import importer, rules, schemas, service
+from ..handover import blockers, importer, read_models, rules, schemas, service
+from ..handover import cases as cases_service
 from . import bp
 from .forms import act, as_int, load
 
@@ -27,15 +28,15 @@ PREVIEW_TTL = 900
 
 @bp.get("/handover")
 def projects() -> str:
-    return render_template("console/projects.html", projects=service.list_projects())
+    return render_template("console/projects.html", projects=read_models.list_projects())
 
 
 @bp.get("/handover/projects/<int:project_id>")
 def project(project_id: int) -> str:
-    detail = service.project_detail(project_id)
+    detail = read_models.project_detail(project_id)
     stage = request.args.get("stage") if request.args.get("stage") in UNIT_STAGE_CODES else None
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 10000))
-    cases = service.list_cases(  # audited (handover.cases.list) and committed there
+    cases = cases_service.list_cases(  # audited (handover.cases.list) and committed there
         project_id=project_id, stage=stage, contract_number=None, page=page, per_page=PER_PAGE
     )
     return render_template(
@@ -214,7 +215,7 @@ def add_blocker(project_id: int) -> Response:
             integers=["case_id"],
             optional=["case_id"],
         )
-        service.add_blocker(
+        blockers.add_blocker(
             project_id,
             kind=data["kind"],
             authority=data["authority"],
@@ -230,6 +231,6 @@ def add_blocker(project_id: int) -> Response:
 def resolve_blocker(project_id: int, blocker_id: int) -> Response:
     def work() -> None:
         data = load(schemas.BlockerResolveSchema(), request.form, ["resolution"])
-        service.resolve_blocker(blocker_id, resolution=data["resolution"], staff=g.staff)
+        blockers.resolve_blocker(blocker_id, resolution=data["resolution"], staff=g.staff)
 
     return act(work, "阻碍事项已解除", url_for("console.project", project_id=project_id))

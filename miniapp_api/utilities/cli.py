@@ -12,7 +12,7 @@ def register(app: Flask) -> None:
     def remind_utilities() -> None:
         """Queue a utility.task_overdue webhook for each task overdue (at most once a day)."""
         from ..database import db
-        from .tasks import send_reminders
+        from .overdue import send_reminders
 
         count = send_reminders()
         db.session.commit()

@@ -15,7 +15,7 @@ from ..auth.guards import citizen_required, staff_required
 from ..database import db
 from ..errors import Problem
 from ..partners.guards import API_KEY, partner_limit, partner_required
-from . import bp, tasks
+from . import bp, overdue, tasks
 from . import schemas as s
 from .progress import extend_view
 
@@ -158,7 +158,7 @@ def my_choices(data: dict[str, Any], app_id: int) -> dict[str, Any]:
 @staff_required(*ROLES)
 def staff_tasks(query: dict[str, Any]) -> dict[str, Any]:
     """窗口：水电气协办任务（overdue=true：超过 2 个工作日未答复的）"""
-    return tasks.list_for_staff(
+    return overdue.list_for_staff(
         status=query["status"],
         step=query.get("step"),
         service=query.get("service"),

@@ -4,6 +4,8 @@
 (function () {
   "use strict";
   var B = window.BDC;
+  // The words of a dispute come from the server (/app/js/words.js, labels.py).
+  var DISPUTE = (window.BDC_WORDS || {}).alertDispute || {};
   var h = B.h;
 
   var KIND_BADGE = {
@@ -29,7 +31,7 @@
       return h(
         "div",
         { class: "notice" + (open ? "" : " notice_ok"), "data-dispute": item.dispute.status },
-        h("strong", { text: open ? "您已提出异议，该申请已暂停登簿，登记机构正在核查" : "登记机构已核查处理您的异议" }),
+        h("strong", { text: open ? DISPUTE.open : DISPUTE.cleared }),
         item.dispute.clear_reason ? h("span", { text: "核查结论：" + item.dispute.clear_reason }) : null
       );
     }
@@ -56,7 +58,7 @@
           h("p", { text: "提交后，该申请将暂停登簿，由登记机构核查。提交方只会被告知“正在核查”，不会知道是谁提出的。" }),
           note
         ),
-        ok: "提交异议",
+        ok: DISPUTE.submit,
       }).then(function (ok) {
         if (!ok) return;
         button.disabled = true;
