@@ -113,14 +113,13 @@ def dispute(person: Person, alert_id: int, note: str | None) -> tuple[Applicatio
     if app is None:
         raise Problem(404, "alert_not_found", "未找到该提醒")
     if not is_holder(person.id, app.unit_id):
-        audit.record(
+        raise audit.refuse(
+            Problem(403, "not_a_holder", "您不是该不动产的登记权利人，不能提出异议"),
             "alert.dispute",
             result="not_a_holder",
             object_type="application",
             object_id=app.id,
         )
-        db.session.commit()
-        raise Problem(403, "not_a_holder", "您不是该不动产的登记权利人，不能提出异议")
     existing = db.session.execute(
         select(ApplicationHold).where(
             ApplicationHold.application_id == app.id, ApplicationHold.person_id == person.id

@@ -7,6 +7,7 @@ from typing import Any
 from flask import g
 from sqlalchemy.exc import IntegrityError
 
+from .. import unit_of_work
 from ..auth.guards import citizen_required, staff_required
 from ..database import db
 from . import bp, holds, inbox
@@ -20,7 +21,7 @@ from . import schemas as s
 def my_alerts(query: dict[str, Any]) -> dict[str, Any]:
     """产权变动提醒：我的提醒（最新在前，含未读数）"""
     answer = inbox.list_alerts(g.person, query["page"], query["per_page"])
-    db.session.commit()
+    unit_of_work.done()
     return answer
 
 
@@ -40,7 +41,7 @@ def my_alert(alert_id: int) -> dict[str, Any]:
 def my_alert_read(alert_id: int) -> dict[str, Any]:
     """标记为已读"""
     answer = inbox.mark_read(g.person, alert_id)
-    db.session.commit()
+    unit_of_work.done()
     return answer
 
 
@@ -56,7 +57,7 @@ def my_alert_dispute(data: dict[str, Any], alert_id: int) -> Any:
     """这不是我办的：对申请提出异议，暂停登簿，待登记机构核查"""
     hold, created = holds.dispute(g.person, alert_id, data.get("note"))
     try:
-        db.session.commit()
+        unit_of_work.done()
     except IntegrityError:  # the same holder disputing twice at once: one hold
         db.session.rollback()
         hold, created = holds.dispute(g.person, alert_id, data.get("note"))
@@ -84,7 +85,7 @@ def my_alert_settings() -> dict[str, Any]:
 def my_alert_setting_put(data: dict[str, Any]) -> dict[str, Any]:
     """开启或关闭一个不动产单元的提醒"""
     answer = inbox.set_enabled(g.person, data["unit_number"], data["enabled"])
-    db.session.commit()
+    unit_of_work.done()
     return answer
 
 
@@ -95,7 +96,7 @@ def my_alert_setting_put(data: dict[str, Any]) -> dict[str, Any]:
 def staff_holds(app_id: int) -> dict[str, Any]:
     """申请上的异议（暂停登簿）"""
     items = holds.holds_of(app_id)
-    db.session.commit()
+    unit_of_work.done()
     return {"items": items}
 
 
@@ -109,5 +110,5 @@ def staff_holds(app_id: int) -> dict[str, Any]:
 def staff_clear_hold(data: dict[str, Any], app_id: int, hold_id: int) -> dict[str, Any]:
     """核查后解除异议（仅管理员，须写明理由）；全部解除后方可登簿"""
     hold = holds.clear(app_id, hold_id, data["reason"], g.staff.id)
-    db.session.commit()
+    unit_of_work.done()
     return holds.hold_view(hold, for_staff=True)

@@ -11,6 +11,7 @@ from flask import Response
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
+from .. import unit_of_work
 from ..database import db
 from ..domain import audit
 from ..errors import Problem
@@ -91,7 +92,7 @@ def file_response(app: Application, material_id: int) -> Response:
         object_id=app.id,
         detail={"material_id": material.id},
     )
-    db.session.commit()
+    unit_of_work.done()
     ext = dict((ct, e) for _, ct, e in SIGNATURES)[material.content_type]
     response = Response(material.data, mimetype=material.content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="material-{material.id}.{ext}"'

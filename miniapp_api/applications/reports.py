@@ -42,9 +42,9 @@ def lookup(number: str, name: str) -> dict[str, Any]:
     ).scalar_one_or_none()
     name = name.strip()
     if app is None or not any(p.name == name for p in app.parties):
-        audit.record("application.lookup", result="not_found", object_type="application")
-        db.session.commit()
-        raise miss
+        raise audit.refuse(
+            miss, "application.lookup", result="not_found", object_type="application"
+        )
     audit.record("application.lookup", object_type="application", object_id=app.id)
     return {
         "number": app.number,

@@ -8,6 +8,7 @@ from flask import Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import unit_of_work
 from ..auth.guards import citizen_required, staff_required
 from ..database import db
 from ..errors import Problem
@@ -33,9 +34,10 @@ ROLES = ("clerk", "admin")
 
 
 def _commit() -> None:
-    """The one commit of a request's work; a lost race is a 409 (nothing written)."""
+    """The request's work is done (flushed; the unit of work commits at the edge); a lost
+    race is a 409 (nothing written)."""
     try:
-        db.session.commit()
+        unit_of_work.done()
     except StaleDataError:
         db.session.rollback()
         raise Problem(409, "version_conflict", "该申请已被他人同时修改，请刷新后重试") from None
@@ -387,7 +389,6 @@ def staff_track(data: dict[str, Any], app_id: int, track: str) -> dict[str, Any]
     if app is None:
         raise service.not_found()
     tracks.complete_track(app, track, data["reference"], _staff_actor())
-    _flush_or_conflict()
     _commit()
     return read.application_view(app, for_staff=True)
 

@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from .. import unit_of_work
 from ..applications import events, materials, read, service, tracks, window
 from ..applications import schemas as app_schemas
 from ..database import db
@@ -53,8 +54,7 @@ def _actor() -> str:
     return f"staff:{g.staff.username}"[:40]
 
 
-@bp.get("/")
-def queue() -> str:
+def _queue_screen() -> str:
     args = request.args
     kind = args.get("kind") if args.get("kind") in KIND_LABELS else None
     channel = args.get("channel") if args.get("channel") in CHANNEL_LABELS else None
@@ -113,6 +113,11 @@ def queue() -> str:
     )
 
 
+@bp.get("/")
+def queue() -> str:
+    return _queue_screen()
+
+
 def _load(app_id: int) -> Application:
     app = service.load(app_id)
     if app is None:
@@ -140,8 +145,7 @@ def _holds(app_id: int) -> list[dict[str, Any]]:
     return holds.holds_of(app_id)
 
 
-@bp.get("/applications/<int:app_id>")
-def application(app_id: int) -> str:
+def _application_screen(app_id: int) -> str:
     app = _load(app_id)
     view = read.application_view(app, for_staff=True)
     parties = _parties_in_full(app)
@@ -154,7 +158,7 @@ def application(app_id: int) -> str:
     holds = _holds(app.id)
     files = materials.listing(app)
     partner = db.session.get(Partner, app.partner_id) if app.partner_id else None
-    db.session.commit()
+    unit_of_work.done()
     return render_template(
         "console/application.html",
         app=app,
@@ -170,6 +174,11 @@ def application(app_id: int) -> str:
         urgency=urgency(view, today()),
         events=app.events,
     )
+
+
+@bp.get("/applications/<int:app_id>")
+def application(app_id: int) -> str:
+    return _application_screen(app_id)
 
 
 @bp.get("/applications/<int:app_id>/materials/<int:material_id>")
@@ -236,8 +245,7 @@ def reject(app_id: int) -> Response:
     return act(work, "已作不予受理处理", _back(app_id))
 
 
-@bp.post("/applications/<int:app_id>/advance")
-def advance(app_id: int) -> Response:
+def _advance_screen(app_id: int) -> Response:
     def work() -> None:
         data = load(
             app_schemas.AdvanceSchema(),
@@ -254,6 +262,11 @@ def advance(app_id: int) -> Response:
 
     stage = request.form.get("stage", "")
     return act(work, f"已推进到“{STATUS_LABELS.get(stage, stage)}”", _back(app_id))
+
+
+@bp.post("/applications/<int:app_id>/advance")
+def advance(app_id: int) -> Response:
+    return _advance_screen(app_id)
 
 
 @bp.post("/applications/<int:app_id>/tracks/<any(contract_filing,tax):track>")
@@ -339,15 +352,12 @@ def _filing_data(form: Any) -> dict[str, Any]:
         raise FormInvalid(messages(exc.messages)) from None
 
 
-@bp.post("/applications/new")
-def file_application() -> Any:
-    """The window files for people at the counter: channel ``window``, the same checks as a
-    partner's filing (``applications.service.file_application``)."""
+def _file_application_screen() -> Any:
     try:
         data = _filing_data(request.form)
         filer = service.Filer(channel="window", staff_id=g.staff.id, actor=_actor())
         app = service.file_application(filer, data)
-        db.session.commit()
+        unit_of_work.done()
     except (FormInvalid, Problem) as error:
         db.session.rollback()
         flash(
@@ -362,3 +372,10 @@ def file_application() -> Any:
         ), 422
     flash(f"已提交申请 {app.number}", "ok")
     return redirect(url_for("console.application", app_id=app.id), code=303)
+
+
+@bp.post("/applications/new")
+def file_application() -> Any:
+    """The window files for people at the counter: channel ``window``, the same checks as a
+    partner's filing (``applications.service.file_application``)."""
+    return _file_application_screen()

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Response, render_template, request
 from sqlalchemy import func, select
 
+from .. import unit_of_work
 from ..applications.reports import neutralise
 from ..clock import CHINA_TZ
 from ..database import db
@@ -87,8 +88,7 @@ def _staff_names(rows: list[AuditEvent]) -> dict[str, str]:
     }
 
 
-@bp.get("/audit")
-def audit() -> str:
+def _audit_screen() -> str:
     conditions, filters = _conditions()
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 10000))
     total = db.session.execute(select(func.count(AuditEvent.id)).where(*conditions)).scalar_one()
@@ -112,8 +112,12 @@ def audit() -> str:
     )
 
 
-@bp.get("/audit.csv")
-def audit_export() -> Response:
+@bp.get("/audit")
+def audit() -> str:
+    return _audit_screen()
+
+
+def _audit_export_screen() -> Response:
     conditions, filters = _conditions()
     rows = list(
         db.session.execute(
@@ -162,7 +166,12 @@ def audit_export() -> Response:
         object_type="audit_event",
         detail={"rows": len(rows), "filters": {k: str(v) for k, v in filters.items() if v}},
     )
-    db.session.commit()
+    unit_of_work.done()
     response = Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
     return response
+
+
+@bp.get("/audit.csv")
+def audit_export() -> Response:
+    return _audit_export_screen()

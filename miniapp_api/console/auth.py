@@ -187,9 +187,7 @@ def login_form() -> str:
     return render_template("console/login.html", next=_safe_next(request.args.get("next")))
 
 
-@bp.post("/login")
-@limiter.limit(staff_login_limit)
-def login() -> Any:
+def _login_screen() -> Any:
     username = (request.form.get("username") or "")[:64]
     password = (request.form.get("password") or "")[:256]
     nxt = _safe_next(request.form.get("next"))
@@ -205,6 +203,12 @@ def login() -> Any:
     session.clear()  # a new session (and CSRF secret) for the new login
     session["token"] = answer["access_token"]
     return redirect(nxt, code=303)
+
+
+@bp.post("/login")
+@limiter.limit(staff_login_limit)
+def login() -> Any:
+    return _login_screen()
 
 
 @bp.post("/logout")

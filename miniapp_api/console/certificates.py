@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, flash, render_template, request, url_for
 from sqlalchemy import select
 
+from .. import unit_of_work
 from ..database import db
 from ..domain import audit, pii
 from ..domain.validators import is_valid_id_number, normalize_id_number
@@ -79,7 +80,7 @@ def _search(q: str) -> tuple[str, list[Certificate]]:
 def certificates() -> str:
     q = (request.args.get("q") or "")[:60]
     kind, items = _search(q)
-    db.session.commit()
+    unit_of_work.done()
     if q and not items:
         flash("未找到符合条件的证书", "error")
     return render_template(
@@ -91,8 +92,7 @@ def certificates() -> str:
     )
 
 
-@bp.get("/certificates/<int:certificate_id>")
-def certificate(certificate_id: int) -> str:
+def _certificate_screen(certificate_id: int) -> str:
     cert = db.session.get(Certificate, certificate_id)
     if cert is None:
         raise Problem(404, "certificate_not_found", "未找到该证书")
@@ -103,7 +103,7 @@ def certificate(certificate_id: int) -> str:
         object_id=cert.id,
         detail={"via": "console"},
     )
-    db.session.commit()
+    unit_of_work.done()
     return render_template(
         "console/certificate.html",
         c=record,
@@ -111,6 +111,11 @@ def certificate(certificate_id: int) -> str:
         encumbrance_labels=ENCUMBRANCE_LABELS,
         status_labels=STATUS_LABELS,
     )
+
+
+@bp.get("/certificates/<int:certificate_id>")
+def certificate(certificate_id: int) -> str:
+    return _certificate_screen(certificate_id)
 
 
 def _back(certificate_id: int) -> str:
@@ -146,8 +151,7 @@ def cancel_certificate(certificate_id: int) -> Response:
     return act(work, "证书已注销", _back(certificate_id))
 
 
-@bp.post("/certificates/<int:certificate_id>/supersede")
-def supersede_certificate(certificate_id: int) -> Response:
+def _supersede_certificate_screen(certificate_id: int) -> Response:
     answer: dict[str, Any] = {}
 
     def work() -> Any:
@@ -168,3 +172,8 @@ def supersede_certificate(certificate_id: int) -> Response:
         return _back(answer["replacement"]["id"] if answer else certificate_id)
 
     return act(work, "已换证，旧证作废，以下为新证书", back)
+
+
+@bp.post("/certificates/<int:certificate_id>/supersede")
+def supersede_certificate(certificate_id: int) -> Response:
+    return _supersede_certificate_screen(certificate_id)

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Response, render_template, request
 from sqlalchemy import case, func, select
 
+from .. import unit_of_work
 from ..applications import reports
 from ..applications.events import CHINA_TZ, china_date, now_utc
 from ..database import db
@@ -256,8 +257,7 @@ def _export_name(fig: dict[str, Any], ext: str) -> str:
     return f"figures-{fig['from']}-{fig['to']}.{ext}"
 
 
-@bp.get("/figures.<any(csv,xlsx):fmt>")
-def figures_export(fmt: str) -> Response:
+def _figures_export_screen(fmt: str) -> Response:
     start, end = period()
     fig = compute(start, end)
     audit.record(
@@ -265,7 +265,7 @@ def figures_export(fmt: str) -> Response:
         object_type="figures",
         detail={"from": fig["from"], "to": fig["to"], "format": fmt},
     )
-    db.session.commit()
+    unit_of_work.done()
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -282,6 +282,11 @@ def figures_export(fmt: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{_export_name(fig, fmt)}"'
     return response
+
+
+@bp.get("/figures.<any(csv,xlsx):fmt>")
+def figures_export(fmt: str) -> Response:
+    return _figures_export_screen(fmt)
 
 
 def xlsx(sheets: list[tuple[str, list[str], list[list[Any]]]]) -> bytes:

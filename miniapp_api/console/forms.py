@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import unit_of_work
 from ..database import db
 from ..errors import Problem
 
@@ -59,11 +60,11 @@ def load(
 
 
 def act(work: Callable[[], Any], success: str, back: str | Callable[[], str]) -> Response:
-    """Run one action and commit; a refusal (Problem, invalid form, lost race) is shown on the
-    page it came from and nothing is written."""
+    """Run one action (flushed; the unit of work commits at the edge); a refusal (Problem,
+    invalid form, lost race) is shown on the page it came from and nothing is written."""
     try:
         work()
-        db.session.commit()
+        unit_of_work.done()
     except FormInvalid as exc:
         db.session.rollback()
         flash(f"填写有误：{exc.message}", "error")

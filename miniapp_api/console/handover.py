@@ -31,8 +31,7 @@ def projects() -> str:
     return render_template("console/projects.html", projects=read_models.list_projects())
 
 
-@bp.get("/handover/projects/<int:project_id>")
-def project(project_id: int) -> str:
+def _project_screen(project_id: int) -> str:
     detail = read_models.project_detail(project_id)
     stage = request.args.get("stage") if request.args.get("stage") in UNIT_STAGE_CODES else None
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 10000))
@@ -51,9 +50,12 @@ def project(project_id: int) -> str:
     )
 
 
-@bp.post("/handover/projects/<int:project_id>/advance")
-def bulk_advance(project_id: int) -> Response:
-    """Checked units move to their next stage, all of them or none."""
+@bp.get("/handover/projects/<int:project_id>")
+def project(project_id: int) -> str:
+    return _project_screen(project_id)
+
+
+def _bulk_advance_screen(project_id: int) -> Response:
     items = []
     for value in request.form.getlist("case")[: service.MAX_BULK_ITEMS + 1]:
         case_id, _, rest = value.partition(":")
@@ -81,6 +83,12 @@ def bulk_advance(project_id: int) -> Response:
         return redirect(back, code=303)
     flash(f"已推进 {result['count']} 套房屋", "ok")
     return redirect(back, code=303)
+
+
+@bp.post("/handover/projects/<int:project_id>/advance")
+def bulk_advance(project_id: int) -> Response:
+    """Checked units move to their next stage, all of them or none."""
+    return _bulk_advance_screen(project_id)
 
 
 # --- CSV import with preview -------------------------------------------------------------------
@@ -133,8 +141,7 @@ def _preview(data: bytes) -> dict[str, Any]:
     }
 
 
-@bp.post("/handover/import")
-def import_preview() -> Any:
+def _import_preview_screen() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash("请选择要导入的 CSV 文件", "error")
@@ -155,8 +162,12 @@ def import_preview() -> Any:
     ), status
 
 
-@bp.post("/handover/import/confirm")
-def import_confirm() -> Response:
+@bp.post("/handover/import")
+def import_preview() -> Any:
+    return _import_preview_screen()
+
+
+def _import_confirm_screen() -> Response:
     token = (request.form.get("token") or "")[:64]
     text = kv.pop(f"console-import:{g.staff.id}:{token}") if token else None
     if text is None:
@@ -177,12 +188,13 @@ def import_confirm() -> Response:
     return redirect(url_for("console.projects"), code=303)
 
 
-# --- project stages and blockers ----------------------------------------------------------------
-@bp.post("/handover/projects/<int:project_id>/stage")
-def project_stage(project_id: int) -> Response:
-    """The project's next stage (an admin may skip or go back with a reason; the service
-    decides, as for the API)."""
+@bp.post("/handover/import/confirm")
+def import_confirm() -> Response:
+    return _import_confirm_screen()
 
+
+# --- project stages and blockers ----------------------------------------------------------------
+def _project_stage_screen(project_id: int) -> Response:
     def work() -> None:
         data = load(
             schemas.AdvanceProjectSchema(),
@@ -205,8 +217,14 @@ def project_stage(project_id: int) -> Response:
     return act(work, "项目环节已更新", url_for("console.project", project_id=project_id))
 
 
-@bp.post("/handover/projects/<int:project_id>/blockers")
-def add_blocker(project_id: int) -> Response:
+@bp.post("/handover/projects/<int:project_id>/stage")
+def project_stage(project_id: int) -> Response:
+    """The project's next stage (an admin may skip or go back with a reason; the service
+    decides, as for the API)."""
+    return _project_stage_screen(project_id)
+
+
+def _add_blocker_screen(project_id: int) -> Response:
     def work() -> None:
         data = load(
             schemas.BlockerCreateSchema(),
@@ -225,6 +243,11 @@ def add_blocker(project_id: int) -> Response:
         )
 
     return act(work, "已登记阻碍事项", url_for("console.project", project_id=project_id))
+
+
+@bp.post("/handover/projects/<int:project_id>/blockers")
+def add_blocker(project_id: int) -> Response:
+    return _add_blocker_screen(project_id)
 
 
 @bp.post("/handover/projects/<int:project_id>/blockers/<int:blocker_id>/resolve")

@@ -19,8 +19,7 @@ DROPPED = "dropped_by_staff"
 PER_PAGE = 50
 
 
-@bp.get("/notifications")
-def notifications() -> str:
+def _notifications_screen() -> str:
     page = max(1, min(request.args.get("page", 1, type=int) or 1, 10000))
     rows = db.session.execute(
         select(NotificationOutbox)
@@ -53,6 +52,11 @@ def notifications() -> str:
     )
 
 
+@bp.get("/notifications")
+def notifications() -> str:
+    return _notifications_screen()
+
+
 @bp.post("/notifications/<int:message_id>/resend")
 @admin_required
 def resend(message_id: int) -> Response:
@@ -63,9 +67,7 @@ def resend(message_id: int) -> Response:
     )
 
 
-@bp.post("/notifications/<int:message_id>/drop")
-@admin_required
-def drop(message_id: int) -> Response:
+def _drop_screen(message_id: int) -> Response:
     def work() -> None:
         row = db.session.get(NotificationOutbox, message_id)
         if row is None:
@@ -83,3 +85,9 @@ def drop(message_id: int) -> Response:
         )
 
     return act(work, "已放弃该通知（不再发送）", url_for("console.notifications"))
+
+
+@bp.post("/notifications/<int:message_id>/drop")
+@admin_required
+def drop(message_id: int) -> Response:
+    return _drop_screen(message_id)

@@ -9,6 +9,7 @@ from flask import g
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import unit_of_work
 from ..applications import service as applications
 from ..applications.idempotency import partner_post
 from ..auth.guards import citizen_required, staff_required
@@ -23,8 +24,9 @@ ROLES = ("clerk", "admin")
 
 
 def _commit() -> None:
+    """Flushed; the unit of work commits at the edge. A lost race is a 409."""
     try:
-        db.session.commit()
+        unit_of_work.done()
     except (StaleDataError, IntegrityError):
         db.session.rollback()
         raise Problem(409, "version_conflict", "该申请已被他人同时修改，请刷新后重试") from None
@@ -61,7 +63,7 @@ def utility_tasks(query: dict[str, Any]) -> dict[str, Any]:
     answer = tasks.list_for_utility(
         g.partner, query["status"], query.get("step"), query["page"], query["per_page"]
     )
-    db.session.commit()
+    _commit()
     return answer
 
 
