@@ -96,6 +96,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             kinds.REGISTRATION_CERTIFICATE,
             kinds.LICENSE_COPY,
             kinds.HOUSING_PROOF,
+            kinds.APPLICATION_RECEIPT,  # 受理凭证 of an accepted application
             LICENSE_VIEW,  # 亮证: header-free picture links only (licenses/showing.py)
         ),
     )

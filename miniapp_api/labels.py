@@ -50,6 +50,7 @@ DOCUMENT_KIND_LABELS = {
     "registration_certificate": "不动产登记证明",
     "license_copy": "电子证照加注件",
     "housing_proof": "房屋证明",
+    "application_receipt": "受理凭证",
 }
 CERTIFICATE_KIND_LABELS = {"property": "不动产权证书", "registration": "不动产登记证明"}
 CERTIFICATE_STATUS_LABELS = {"valid": "现势", "cancelled": "已注销", "superseded": "已换证"}

@@ -1,6 +1,6 @@
-"""不动产登记证明 (registration certificate, document kind ``registration_certificate``) as
-the bank downloads it: one document module — loading, owner check, canonical fields, masked
-display rows, filename and renderer. Issuing goes through ``domain.documents`` (one path)."""
+"""不动产登记证明 of a bank's mortgage application: which one the partner may fetch, and its
+JSON view. The rows, file name and print are the document kind's
+(``kinds/registration_certificate.py``); issuing goes through ``domain.documents``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,9 @@ from sqlalchemy import select
 
 from ..database import db
 from ..domain import documents
-from ..domain.masking import mask_name
 from ..errors import Problem
+from ..kinds import REGISTRATION_CERTIFICATE
 from ..models import Application, Certificate, Partner
-
-KIND = "registration_certificate"
-TITLE = "不动产登记证明"
-STATUS_LABELS = {"valid": "现势", "cancelled": "已注销", "superseded": "已换证"}
 
 
 def load_for_partner(partner: Partner, app_id: int) -> Certificate:
@@ -37,28 +33,6 @@ def check_owner(cert: Certificate, partner: Partner) -> None:
         raise Problem(404, "certificate_not_found", "未找到该申请的不动产登记证明")
 
 
-def canonical_fields(cert: Certificate) -> dict[str, Any]:
-    return documents.canonical_fields(KIND, certificate=cert)
-
-
-def display_rows(cert: Certificate) -> list[tuple[str, str]]:
-    right = cert.right
-    unit = right.unit
-    enc = cert.encumbrance
-    return [
-        ("证明号", cert.number),
-        ("印制编号", cert.print_serial),
-        ("证明权利或事项", "抵押权"),
-        ("权利人（抵押权人）", cert.rights_holder_org or ""),
-        ("义务人（抵押人）", "、".join(mask_name(h.person.name) for h in right.holders)),
-        ("坐落", unit.location),
-        ("不动产单元号", unit.unit_number),
-        ("其他", enc.reason if enc is not None and enc.reason else "/"),
-        ("状态", STATUS_LABELS.get(cert.status, cert.status)),
-        ("登记时间", cert.issued_at.strftime("%Y-%m-%d")),
-    ]
-
-
 def view(cert: Certificate) -> dict[str, Any]:
     doc = documents.certificate_document(cert)
     return {
@@ -67,20 +41,8 @@ def view(cert: Certificate) -> dict[str, Any]:
         "status": cert.status,
         "encumbrance_id": cert.encumbrance_id,
         "verification_url": documents.document_url(doc) if doc is not None else None,
-        "rows": [{"label": k, "value": v} for k, v in display_rows(cert)],
+        "rows": [{"label": k, "value": v} for k, v in REGISTRATION_CERTIFICATE.display(cert)],
     }
-
-
-def filename(cert: Certificate, fmt: str) -> tuple[str, str]:
-    return (f"registration-certificate-{cert.id}.{fmt}", f"不动产登记证明_{cert.number}.{fmt}")
-
-
-def render(cert: Certificate, fmt: str) -> bytes:
-    from .render import render_rows
-
-    doc = documents.certificate_document(cert)
-    url = documents.document_url(doc) if doc is not None else None
-    return render_rows(TITLE, display_rows(cert), fmt, url=url)
 
 
 def latest_certificates(partner: Partner) -> list[Certificate]:

@@ -8,9 +8,10 @@ from flask import Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import unit_of_work
+from .. import kinds, unit_of_work
 from ..auth.guards import citizen_required, staff_required
 from ..database import db
+from ..downloads import content_disposition
 from ..errors import Problem
 from ..extensions import limiter
 from ..partners.guards import API_KEY, partner_limit, partner_required
@@ -18,7 +19,6 @@ from . import (
     bp,
     materials,
     read,
-    receipt,
     regcert,
     reports,
     service,
@@ -169,12 +169,8 @@ def partner_tax(data: dict[str, Any], app_id: int) -> dict[str, Any]:
 def partner_receipt(app_id: int, fmt: str) -> Response:
     """下载受理凭证（PNG/PDF）"""
     app = service.own_application(g.partner, app_id)
-    receipt.check_owner(app, g.partner.id)
-    return _file(
-        receipt.render(app, current_app.config["REGISTRY_NAME"], fmt),
-        fmt,
-        *receipt.filename(app, fmt),
-    )
+    kinds.APPLICATION_RECEIPT.check_filer(app, g.partner.id)
+    return _kind_file(kinds.APPLICATION_RECEIPT, app, fmt)
 
 
 @bp.get("/partner/applications/<int:app_id>/registration-certificate")
@@ -197,14 +193,16 @@ def partner_regcert(app_id: int) -> dict[str, Any]:
 def partner_regcert_file(app_id: int, fmt: str) -> Response:
     """下载不动产登记证明（PNG/PDF，带核验二维码）"""
     cert = regcert.load_for_partner(g.partner, app_id)
-    return _file(regcert.render(cert, fmt), fmt, *regcert.filename(cert, fmt))
+    return _kind_file(kinds.REGISTRATION_CERTIFICATE, cert, fmt)
 
 
-def _file(body: bytes, fmt: str, fallback: str, name: str) -> Response:
-    from ..downloads import content_disposition
-
+def _kind_file(kind: kinds.DocumentKind, record: Any, fmt: str) -> Response:
+    """A document of a kind (registered in create_app) as a file, not cached anywhere."""
+    body = kind.render(record, fmt)
     response = Response(body, mimetype="image/png" if fmt == "png" else "application/pdf")
-    response.headers["Content-Disposition"] = content_disposition(name, fallback)
+    response.headers["Content-Disposition"] = content_disposition(
+        kind.filename(record, fmt), kind.filename(record, fmt, ascii_only=True)
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

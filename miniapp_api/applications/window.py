@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..database import db
-from ..domain import hooks
+from ..domain import audit, hooks
 from ..errors import Problem
 from ..labels import APPLICATION_STATUS_LABELS as STATUS_LABELS
 from ..models import Application
@@ -103,9 +103,8 @@ def accept(app: Application, actor: str) -> Application:
     app.time_limit_days = time_limit(app.kind)
     app.promised_date = workdays.add_working_days(today, app.time_limit_days)
     events.change_status(app, "accepted", actor=actor, when=when)
-    from .receipt import issue_receipt
-
-    issue_receipt(app)
+    # The 受理凭证 exists from now on (kinds/receipt.py renders it on demand).
+    audit.record("application.receipt.issue", object_type="application", object_id=app.id)
     return app
 
 

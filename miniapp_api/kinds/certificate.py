@@ -268,4 +268,3 @@ class CertificateKind(DocumentKind):
 
 
 PROPERTY_CERTIFICATE = CertificateKind("property_certificate")
-REGISTRATION_CERTIFICATE = CertificateKind("registration_certificate")

@@ -1,5 +1,6 @@
-"""A plain one-page A4 document of labelled rows (receipt, 登记证明), drawn with the shared
-renderer backends (``miniapp_api.rendering``: glyph-checked, PNG and PDF from one Page)."""
+"""A plain one-page A4 document of labelled rows (the 受理凭证 receipt, a bank's 不动产登记
+证明), drawn with the shared renderer backends (``miniapp_api.rendering``: glyph-checked, PNG
+and PDF from one Page)."""
 
 from __future__ import annotations
 
