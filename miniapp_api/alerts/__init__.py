@@ -13,6 +13,11 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Blueprint
 
+from ..applications import hooks as application_hooks
+from ..domain import hooks
+from . import holds, raising
+from .raising import on_application_status
+
 bp = Blueprint(
     "alerts",
     __name__,
@@ -24,28 +29,18 @@ from . import views  # noqa: E402,F401
 
 
 def _on_filed(app: Any, previous: str | None) -> None:
-    from .raising import on_application_status
-
     on_application_status(app, None, app.status)
 
 
 def _on_accepted(app: Any, previous: str | None) -> None:
-    from .raising import on_application_status
-
     on_application_status(app, previous, "accepted")
 
 
 def _on_registered(app: Any, previous: str | None) -> None:
-    from .raising import on_application_status
-
     on_application_status(app, previous, "registered")
 
 
 def _listen(app: Flask) -> None:
-    from ..applications import hooks as application_hooks
-    from ..domain import hooks
-    from . import holds, raising
-
     # The applications' own extension points (applications/hooks.py, shared with utilities).
     application_hooks.on(app, "filed", _on_filed)
     application_hooks.on(app, "accepted", _on_accepted)

@@ -8,6 +8,8 @@ import click
 from flask import Flask
 
 from ..clock import CHINA_TZ
+from ..database import db
+from .digest import previous_month, send_digest
 
 
 def register(app: Flask) -> None:
@@ -15,8 +17,6 @@ def register(app: Flask) -> None:
     @click.option("--month", help="YYYY-MM; default: last month (Beijing time).")
     def alerts_digest(month: str | None) -> None:
         """Send each subscribed holder last month's verification counts (once per month)."""
-        from ..database import db
-        from .digest import previous_month, send_digest
 
         if month is None:
             month = previous_month(datetime.now(CHINA_TZ).date())

@@ -8,6 +8,12 @@ from datetime import date
 import click
 from flask import Flask
 
+from ..database import db
+from .idempotency import purge_expired
+from .rollup import rebuild
+from .webhooks import deliver_due
+from .workdays import set_override
+
 
 def register(app: Flask) -> None:
     @app.cli.command("send-webhooks")
@@ -15,9 +21,6 @@ def register(app: Flask) -> None:
     @click.option("--interval", default=5.0, help="Seconds between rounds.")
     def send_webhooks(once: bool, interval: float) -> None:
         """Deliver partner webhooks (application.status_changed) from the outbox."""
-        from ..database import db
-        from .idempotency import purge_expired
-        from .webhooks import deliver_due
 
         while True:
             counts = deliver_due()
@@ -34,8 +37,6 @@ def register(app: Flask) -> None:
     @click.argument("note", required=False)
     def workday_override(day: str, kind: str, note: str | None) -> None:
         """Enter one day of the State Council's published schedule (overrides the package)."""
-        from ..database import db
-        from .workdays import set_override
 
         set_override(date.fromisoformat(day), kind == "work", note)
         db.session.commit()
@@ -44,8 +45,6 @@ def register(app: Flask) -> None:
     @app.cli.command("applications-rollup")
     def rollup_command() -> None:
         """Rebuild the daily statistics rollup from the applications."""
-        from ..database import db
-        from .rollup import rebuild
 
         rows = rebuild()
         db.session.commit()

@@ -26,6 +26,7 @@ from ..models import (
     WebhookEndpoint,
     WechatAccount,
 )
+from . import hooks, rollup
 
 PAGE_PATH = "/app/applications.html"
 OPEN_STATUSES = (
@@ -68,8 +69,6 @@ def change_status(
         app.open_key = None
         if status == "completed":
             app.completed_at = when
-    from . import rollup
-
     if filed:
         rollup.on_filed(app)
     elif status == "completed":
@@ -86,8 +85,6 @@ def change_status(
         detail={"before": before, "after": status, "kind": app.kind, "version": app.version},
     )
     enqueue_webhook(app, before, when)
-    from . import hooks
-
     hooks.emit("filed" if filed else status, app, before)
 
 

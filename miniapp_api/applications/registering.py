@@ -31,6 +31,7 @@ from ..models import (
     RightHolder,
 )
 from . import events
+from .service import current_right
 
 
 def register(app: Application, actor: str) -> None:
@@ -141,8 +142,6 @@ def _mortgage(app: Application) -> None:
     bank = db.session.get(Partner, app.partner_id) if app.partner_id else None
     if bank is None:
         raise Problem(409, "mortgagee_unknown", "抵押权人不明，不能登簿")
-    from .service import current_right
-
     right = current_right(app.unit_id)
     if right is None:
         raise Problem(409, "no_current_right", "该单元没有现势权利，不能办理抵押登记")

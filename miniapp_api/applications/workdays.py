@@ -22,6 +22,8 @@ import chinese_calendar
 from sqlalchemy import select
 
 from ..database import db
+from ..domain import audit
+from ..errors import Problem
 from ..models import WorkingDayOverride
 
 log = logging.getLogger(__name__)
@@ -118,8 +120,6 @@ def set_override(day: date, is_workday_: bool, note: str | None = None) -> Worki
 
 def set_override_checked(day_text: str, is_workday_: bool, note: str | None) -> WorkingDayOverride:
     """``set_override`` for the admin endpoint: a malformed date is a 404, and audited."""
-    from ..domain import audit
-    from ..errors import Problem
 
     try:
         day = date.fromisoformat(day_text)

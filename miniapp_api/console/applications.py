@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import unit_of_work
+from ..alerts import holds
+from ..alerts import schemas as alert_schemas
 from ..applications import events, materials, read, service, tracks, window
 from ..applications import schemas as app_schemas
 from ..database import db
@@ -138,10 +140,6 @@ def _parties_in_full(app: Application) -> list[dict[str, Any]]:
 
 
 def _holds(app_id: int) -> list[dict[str, Any]]:
-    try:
-        from ..alerts import holds
-    except ImportError:  # pragma: no cover - the alerts feature is optional
-        return []
     return holds.holds_of(app_id)
 
 
@@ -282,9 +280,6 @@ def track(app_id: int, track: str) -> Response:
 @bp.post("/applications/<int:app_id>/holds/<int:hold_id>/clear")
 @admin_required
 def clear_hold(app_id: int, hold_id: int) -> Response:
-    from ..alerts import holds
-    from ..alerts import schemas as alert_schemas
-
     def work() -> None:
         data = load(alert_schemas.ClearInputSchema(), request.form, ["reason"])
         holds.clear(app_id, hold_id, data["reason"], g.staff.id)

@@ -12,10 +12,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from ..alerts.digest import previous_month, send_digest
+from ..applications import service
 from ..clock import CHINA_TZ
 from ..database import db
 from ..domain import audit, documents, pii
 from ..models import Alert, Certificate, Person, PropertyRight, RightHolder, WechatAccount, utcnow
+from ..staff import certificate_service as staff
+from . import applications as app_demo
 from .citizens import DEMO_CITIZENS
 
 DEMO_KEY = "sun"
@@ -51,10 +55,6 @@ def _valid_certificate(person_id: int) -> Certificate | None:
 
 def seed_alerts() -> int:
     """Once: bind 孙磊's WeChat account and make his alerts. Returns how many alerts."""
-    from ..alerts.digest import previous_month, send_digest
-    from ..applications import service
-    from ..staff import certificate_service as staff
-    from . import applications as app_demo
 
     person = _person()
     if person is None:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..applications import events, service, tracks, window
+from ..applications.rollup import rebuild
 from ..database import db
 from ..domain import pii
 from ..models import (
@@ -168,8 +169,6 @@ def seed_applications() -> int:
         _drive(release, "accepted")
         made.append(release)
     _backdate(made)
-    from ..applications.rollup import rebuild
-
     rebuild()
     return len(made)
 

@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from ..applications import events, service, tracks, workdays
+from ..applications import events, service, tracks, window, workdays
+from ..applications import rollup as application_rollup
 from ..database import db
 from ..domain import pii
 from ..models import Application, Partner, UtilityTask
-from ..utilities import tasks
+from ..utilities import rollup, tasks
 from .applications import DEMO_ACTOR, DEMO_BUYERS, _drive, _free_units, _party, demo_key
 from .citizens import DEMO_CITIZENS
 
@@ -138,8 +139,6 @@ def seed_utilities() -> int:
         _drive_with_answers(item, final, services, answers, utilities)
         made.append(item)
     _age_first(made[0] if made else None)
-    from ..applications import rollup as application_rollup
-    from ..utilities import rollup
 
     application_rollup.rebuild()  # the first transfer's filing day moved
     rollup.rebuild()
@@ -178,8 +177,6 @@ def _drive_with_answers(
 
 
 def _drive_from(item: Application, current: str, final: str) -> None:
-    from ..applications import window
-
     order = ("accepted", "reviewed", "registered", "certified", "completed")
     for stage in order[order.index(current) + 1 : order.index(final) + 1]:
         if stage == "registered":

@@ -19,6 +19,9 @@ import os
 from flask import Flask
 from flask_smorest import Blueprint
 
+from ..applications import hooks
+from . import progress, tasks
+
 bp = Blueprint(
     "utilities",
     __name__,
@@ -30,9 +33,6 @@ from . import views  # noqa: E402,F401
 
 
 def _register_hooks(app: Flask) -> None:
-    from ..applications import hooks
-    from . import progress, tasks
-
     hooks.on(app, "filed", tasks.check_filing)
     hooks.on(app, "accepted", tasks.on_accepted)
     hooks.on(app, "registered", tasks.on_registered)

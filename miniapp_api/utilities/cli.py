@@ -6,13 +6,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from ..database import db
+from .overdue import send_reminders
+from .rollup import rebuild
+
 
 def register(app: Flask) -> None:
     @app.cli.command("remind-utilities")
     def remind_utilities() -> None:
         """Queue a utility.task_overdue webhook for each task overdue (at most once a day)."""
-        from ..database import db
-        from .overdue import send_reminders
 
         count = send_reminders()
         db.session.commit()
@@ -21,8 +23,6 @@ def register(app: Flask) -> None:
     @app.cli.command("utilities-rollup")
     def rollup_command() -> None:
         """Rebuild the rollup behind utility_transfers.requested from the applications."""
-        from ..database import db
-        from .rollup import rebuild
 
         rows = rebuild()
         db.session.commit()
