@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..domain.validators import is_valid_id_number, is_valid_unit_number, normalize_id_number
@@ -27,6 +29,13 @@ class PartyInputSchema(InputSchema):
             raise ValidationError("身份证号码不正确")
 
 
+def _positive_amount(value: Decimal) -> None:
+    """0 < value ≤ 10^11 yuan (not validate.Range: apispec prints a Decimal's bounds as
+    strings, which makes the OpenAPI document invalid)."""
+    if not Decimal(0) < value <= Decimal(10**11):
+        raise ValidationError("金额须大于 0 且不超过 1000 亿元")
+
+
 class UtilityInputSchema(InputSchema):
     service = fields.String(required=True, validate=validate.OneOf(("water", "power", "gas")))
     account_number = _text(30, metadata={"description": "原户号（卖方的水/电/气户号，已知时填写）"})
@@ -38,13 +47,9 @@ class ApplicationCreateSchema(InputSchema):
     parties = fields.List(
         fields.Nested(PartyInputSchema), load_default=list, validate=validate.Length(max=20)
     )
-    price = fields.Decimal(
-        places=2, as_string=True, validate=validate.Range(min=0, max=10**11, min_inclusive=False)
-    )
+    price = fields.Decimal(places=2, as_string=True, validate=_positive_amount)
     contract_number = _text(40)
-    loan_amount = fields.Decimal(
-        places=2, as_string=True, validate=validate.Range(min=0, max=10**11, min_inclusive=False)
-    )
+    loan_amount = fields.Decimal(places=2, as_string=True, validate=_positive_amount)
     term_months = fields.Integer(validate=validate.Range(min=1, max=600))
     encumbrance_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     registration_certificate_number = _text(40)
