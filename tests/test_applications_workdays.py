@@ -119,3 +119,26 @@ class TestConfiguredLimit:
             headers=staff_headers(),
         ).get_json()
         assert body["promised_date"] == "2026-10-08"
+
+
+def test_admin_enters_the_published_schedule(client, staff_headers):
+    response = client.put(
+        "/api/v1/staff/working-days/2027-02-06",
+        json={"is_workday": True, "note": "春节调休上班"},
+        headers=staff_headers("admin"),
+    )
+    assert response.status_code == 200
+    assert workdays.add_working_days(date(2027, 2, 5), 1) == date(2027, 2, 6)
+
+
+def test_clerk_may_not_change_the_calendar(client, staff_headers):
+    response = client.put(
+        "/api/v1/staff/working-days/2027-02-06", json={"is_workday": True}, headers=staff_headers()
+    )
+    assert response.status_code == 403
+
+
+def test_cli_enters_an_override(app):
+    result = app.test_cli_runner().invoke(args=["workday-override", "2027-01-04", "rest", "示例"])
+    assert result.exit_code == 0, result.output
+    assert workdays.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 5)

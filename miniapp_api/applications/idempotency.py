@@ -20,6 +20,7 @@ from typing import Any
 from flask import Response, request
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Problem, from_http_exception, problem_response
@@ -29,6 +30,9 @@ from ..partners import service as partners
 from . import events
 
 KEEP = timedelta(hours=24)
+# A first request still "in flight" after this long has died (its worker crashed between the
+# claim and the answer): a retry may take the key over.
+IN_FLIGHT_LEASE = timedelta(minutes=10)
 HEADER = "Idempotency-Key"
 MAX_KEY = 100
 
@@ -65,7 +69,11 @@ def _claim(partner_id: int, key: str, request_hash: str) -> IdempotencyRecord | 
             IdempotencyRecord.partner_id == partner_id, IdempotencyRecord.key == key
         )
     ).scalar_one_or_none()
-    if existing is not None and existing.created_at < cutoff:
+    abandoned = events.now_utc() - IN_FLIGHT_LEASE
+    if existing is not None and (
+        existing.created_at < cutoff
+        or (existing.status_code is None and existing.created_at < abandoned)
+    ):
         db.session.delete(existing)
         db.session.flush()
         existing = None
@@ -148,9 +156,18 @@ def partner_post(view: Callable[..., Any]) -> Callable[..., Any]:
             answer = response if isinstance(response, Response) else _to_response(response)
             if answer.status_code >= 400:
                 db.session.rollback()
-        if record_id is not None:
-            _store(record_id, answer)
-        db.session.commit()
+        try:
+            if record_id is not None:
+                _store(record_id, answer)
+            db.session.commit()
+        except (StaleDataError, IntegrityError):  # a concurrent change won the race
+            db.session.rollback()
+            answer = problem_response(
+                Problem(409, "conflict", "数据已被他人同时修改，请刷新后重试")
+            )
+            if record_id is not None:
+                _store(record_id, answer)
+                db.session.commit()
         return answer
 
     return wrapper

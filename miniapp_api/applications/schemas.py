@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..domain.validators import is_valid_id_number, is_valid_unit_number, normalize_id_number
@@ -14,6 +12,11 @@ from ..utilities.schemas import UtilityFiguresSchema, UtilityStateSchema, one_pe
 
 def _text(max_len: int, **kwargs: object) -> fields.String:
     return fields.String(validate=[validate.Length(min=1, max=max_len), CleanText()], **kwargs)  # type: ignore[arg-type]
+
+
+MONEY = validate.Regexp(
+    r"^(0|[1-9]\d{0,10})(\.\d{1,2})?$", error="金额格式不正确（元，最多两位小数）"
+)
 
 
 class PartyInputSchema(InputSchema):
@@ -29,13 +32,6 @@ class PartyInputSchema(InputSchema):
             raise ValidationError("身份证号码不正确")
 
 
-def _positive_amount(value: Decimal) -> None:
-    """0 < value ≤ 10^11 yuan (not validate.Range: apispec prints a Decimal's bounds as
-    strings, which makes the OpenAPI document invalid)."""
-    if not Decimal(0) < value <= Decimal(10**11):
-        raise ValidationError("金额须大于 0 且不超过 1000 亿元")
-
-
 class UtilityInputSchema(InputSchema):
     service = fields.String(required=True, validate=validate.OneOf(("water", "power", "gas")))
     account_number = _text(30, metadata={"description": "原户号（卖方的水/电/气户号，已知时填写）"})
@@ -47,9 +43,9 @@ class ApplicationCreateSchema(InputSchema):
     parties = fields.List(
         fields.Nested(PartyInputSchema), load_default=list, validate=validate.Length(max=20)
     )
-    price = fields.Decimal(places=2, as_string=True, validate=_positive_amount)
+    price = fields.String(validate=MONEY, metadata={"description": '成交价（元），如 "850000.00"'})
     contract_number = _text(40)
-    loan_amount = fields.Decimal(places=2, as_string=True, validate=_positive_amount)
+    loan_amount = fields.String(validate=MONEY, metadata={"description": "被担保债权数额（元）"})
     term_months = fields.Integer(validate=validate.Range(min=1, max=600))
     encumbrance_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
     registration_certificate_number = _text(40)
@@ -262,3 +258,14 @@ class DocumentRowsSchema(Schema):
     verification_url = fields.String(allow_none=True)
     title = fields.String()
     rows = fields.List(fields.Dict(), required=True)
+
+
+class WorkingDaySetSchema(InputSchema):
+    is_workday = fields.Boolean(required=True)
+    note = _text(60)
+
+
+class WorkingDaySchema(Schema):
+    day = fields.Date(required=True)
+    is_workday = fields.Boolean(required=True)
+    note = fields.String(allow_none=True)

@@ -12,7 +12,7 @@ from ..auth.guards import citizen_required, staff_required
 from ..errors import Problem
 from ..extensions import db, limiter
 from ..partners.views import API_KEY, partner_limit, partner_required
-from . import bp, materials, receipt, regcert, reports, service, webhooks, window
+from . import bp, materials, receipt, regcert, reports, service, webhooks, window, workdays
 from . import schemas as s
 from .idempotency import partner_post
 
@@ -401,6 +401,18 @@ def staff_export(query: dict[str, Any]) -> Response:
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="applications.csv"'
     return response
+
+
+@bp.put("/staff/working-days/<day>")
+@bp.arguments(s.WorkingDaySetSchema)
+@bp.response(200, s.WorkingDaySchema)
+@bp.alt_response(404, description="日期格式不正确")
+@staff_required("admin")
+def staff_working_day(data: dict[str, Any], day: str) -> dict[str, Any]:
+    """管理员录入国务院公布的放假调休安排（优先于日历包）"""
+    row = workdays.set_override_checked(day, data["is_workday"], data.get("note"))
+    _commit()
+    return {"day": row.day, "is_workday": row.is_workday, "note": row.note}
 
 
 # --- public --------------------------------------------------------------------------------------

@@ -114,3 +114,25 @@ def set_override(day: date, is_workday_: bool, note: str | None = None) -> Worki
         row.is_workday = is_workday_
         row.note = note
     return row
+
+
+def set_override_checked(day_text: str, is_workday_: bool, note: str | None) -> WorkingDayOverride:
+    """``set_override`` for the admin endpoint: a malformed date is a 404, and audited."""
+    from ..domain import audit
+    from ..errors import Problem
+
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise Problem(404, "not_found", "日期格式应为 YYYY-MM-DD") from None
+    if not 2000 <= day.year <= 2100:
+        raise Problem(404, "not_found", "日期超出范围")
+    row = set_override(day, is_workday_, note)
+    audit.record(
+        "working_day.set",
+        object_type="working_day_override",
+        object_id=day.isoformat(),
+        detail={"is_workday": is_workday_},
+    )
+    db.session.flush()
+    return row
