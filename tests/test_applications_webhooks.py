@@ -264,3 +264,18 @@ def test_upload_with_idempotency_key_is_stored_once(client, demo, agency, unit):
     assert first.status_code == second.status_code == 201, first.get_json()
     assert first.get_json() == second.get_json()
     assert len(db.session.execute(select(ApplicationMaterial)).scalars().all()) == 1
+
+
+def test_send_webhooks_cli_delivers_once(app, client, demo, agency, unit, monkeypatch):
+    _set(client, agency)
+    client.post(URL, json=transfer_body(demo, unit), headers=agency)
+    sent, post = _capture()
+    monkeypatch.setattr(webhooks, "_post", post)
+    monkeypatch.setattr(
+        webhooks.deliver_due,
+        "__defaults__",
+        (webhooks.events.now_utc, post, webhooks._resolve, 100),
+    )
+    result = app.test_cli_runner().invoke(args=["send-webhooks", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "delivered=1" in result.output and len(sent) == 1

@@ -136,3 +136,9 @@ def test_clerk_may_not_change_the_calendar(client, staff_headers):
         "/api/v1/staff/working-days/2027-02-06", json={"is_workday": True}, headers=staff_headers()
     )
     assert response.status_code == 403
+
+
+def test_cli_enters_an_override(app):
+    result = app.test_cli_runner().invoke(args=["workday-override", "2027-01-04", "rest", "示例"])
+    assert result.exit_code == 0, result.output
+    assert workdays.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 5)

@@ -61,9 +61,24 @@ def on_completed(app: Application) -> None:
     _bump(china_date(app.filed_at), app.kind, app.channel, completed=1, on_time=int(on_time))
 
 
+REBUILD_PG = """
+INSERT INTO application_daily_stat (day, kind, channel, filed, completed, on_time)
+SELECT (filed_at AT TIME ZONE 'Asia/Shanghai')::date, kind, channel, count(*),
+       count(*) FILTER (WHERE status = 'completed' AND completed_at IS NOT NULL),
+       count(*) FILTER (WHERE status = 'completed' AND completed_at IS NOT NULL AND
+                        (promised_date IS NULL OR
+                         (completed_at AT TIME ZONE 'Asia/Shanghai')::date <= promised_date))
+FROM application GROUP BY 1, 2, 3
+"""
+
+
 def rebuild() -> int:
     """Recompute every rollup row from the applications (after imports or a data fix)."""
     db.session.execute(delete(ApplicationDailyStat))
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        return db.session.execute(text(REBUILD_PG)).rowcount or 0
     counts: dict[tuple[date, str, str], list[int]] = {}
     rows = db.session.execute(
         select(
