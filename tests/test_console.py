@@ -307,6 +307,14 @@ def test_queue_filters_and_colours(client, filed):
     page = client.get("/staff/?kind=" + app.kind).text
     row = next(r for r in page.split("<tr") if f'/staff/applications/{app.id}"' in r)
     assert 'class="overdue' in row and "已超期" in row
+    from miniapp_api.applications.events import china_date, now_utc
+
+    app.promised_date = china_date(now_utc())
+    db.session.commit()
+    page = client.get("/staff/").text
+    row = next(r for r in page.split("<tr") if f'/staff/applications/{app.id}"' in r)
+    assert 'class="due-today' in row and "今日到期" in row
+    assert "已超期" not in row
     bank = db.session.execute(select(Partner).where(Partner.name == BANK)).scalar_one()
     filtered = client.get(f"/staff/?status=all&partner={bank.id}").text
     ids = {

@@ -287,10 +287,6 @@ def clear_hold(app_id: int, hold_id: int) -> Response:
     return act(work, "异议已解除", _back(app_id))
 
 
-def not_found() -> Problem:
-    return service.not_found()
-
-
 # --- filing at the window (people at the counter) ------------------------------------------------
 PARTY_ROWS = 4
 FILING_FIELDS = (
