@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import china_today
@@ -76,8 +76,6 @@ def rebuild() -> int:
     """Recompute every rollup row from the applications (after imports or a data fix)."""
     db.session.execute(delete(ApplicationDailyStat))
     if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import text
-
         return db.session.execute(text(REBUILD_PG)).rowcount or 0
     counts: dict[tuple[date, str, str], list[int]] = {}
     rows = db.session.execute(
