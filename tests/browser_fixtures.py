@@ -68,7 +68,16 @@ class _Dispatcher:
         if self.app is None:
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
             return [b"app not attached yet"]
-        return self.app(environ, start_response)
+        # Read the answer out (and close it) before werkzeug writes it: a browser that drops
+        # the connection half-way (a context closed while the service worker is still caching
+        # files) then leaves no file open for -W error to report in a later test.
+        result = self.app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
 
 
 @pytest.fixture

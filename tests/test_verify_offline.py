@@ -43,6 +43,10 @@ def test_every_file_the_worker_keeps_is_served(client: Any) -> None:
             assert response.status_code == 200, f"{path} (did `make setup` run?)"
             if path.endswith((".js", ".mjs")):
                 assert response.mimetype == "text/javascript", path
+    # Every script and style the scan page loads is kept (its layout's shared scripts too).
+    page = client.get("/app/scan.html").get_data(as_text=True)
+    for ref in re.findall(r'(?:src|href)="(/(?:app|static)/[^"?]+\.(?:js|mjs|css))', page):
+        assert ref in paths, ref
 
 
 def test_keyset_version_header_follows_the_key_set(client: Any, demo: dict[str, Any]) -> None:

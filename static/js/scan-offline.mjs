@@ -49,6 +49,9 @@ export async function checkLink(text) {
     role: "status",
     text: "正在查询现势状态（抵押、查封、注销）…",
   });
+  // What the phone read from the signed claims: shown until the server answers, then replaced
+  // by the server's display rows (issue #15: the app shows the server's rows once it has them).
+  const claims = verdict && verdict.claims ? B.kvList(claimRows(verdict.claims)) : null;
   const local = h(
     "div",
     {
@@ -59,7 +62,7 @@ export async function checkLink(text) {
     h("span", { class: "result__icon", "aria-hidden": "true", text: ICONS[tone] }),
     h("h2", { class: "result__title", text: title }),
     h("p", { class: "result__desc", text: desc }),
-    verdict && verdict.claims ? B.kvList(claimRows(verdict.claims)) : null,
+    claims,
     token ? status : null
   );
   B.clear(box);
@@ -70,6 +73,7 @@ export async function checkLink(text) {
   const live = await fetchLive(token);
   if (live.answer) {
     status.remove();
+    if (claims) claims.remove();
     B.append(box, B.renderVerdict(live.answer));
   } else if (live.offline) {
     status.replaceWith(

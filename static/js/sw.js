@@ -10,7 +10,7 @@
  */
 "use strict";
 
-var SHELL = "bdc-verify-shell-v1";
+var SHELL = "bdc-verify-shell-v2";
 var KEYS = "bdc-verify-keys-v1";
 var JWKS_URL = "/.well-known/jwks.json";
 var SCAN_PAGE = "/app/scan.html";
@@ -21,6 +21,11 @@ var SHELL_FILES = [
   SCAN_PAGE,
   "/app/css/app.css",
   "/app/js/prefs.js",
+  "/app/js/words.js",
+  "/app/js/dom.js",
+  "/app/js/format.js",
+  "/app/js/api.js",
+  "/app/js/mode.js",
   "/app/js/common.js",
   "/app/js/verdict.js",
   "/app/js/scan.js",
