@@ -49,8 +49,11 @@ class DocumentPurposeSchema(Schema):
 
 
 class DocumentFilesSchema(Schema):
-    """The file fields every citizen document answers with."""
+    """The fields every citizen document (copy, proof) answers with: its purpose, whether it
+    expired, and its files."""
 
+    purpose = fields.String(metadata={"description": "事由"})
+    expired = fields.Boolean()
     png_url = fields.String(metadata={"description": "PNG（需登录头）"})
     pdf_url = fields.String(metadata={"description": "PDF（需登录头）"})
     download_links = fields.Nested(DownloadLinksSchema, allow_none=True)

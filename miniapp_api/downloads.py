@@ -37,6 +37,7 @@ from flask import Response, current_app, g, request
 
 from . import kinds, unit_of_work
 from .database import db
+from .document_schemas import DownloadLinksSchema
 from .domain import audit
 from .errors import Problem
 from .models import WechatAccount
@@ -358,3 +359,38 @@ def open_link(signed: str) -> Response:
     if kind is None or record is None or not kind.owned_by(record, person_id):
         raise _refused_link(link.kind, link.public_id, link.account_id, "not_owner")
     return document_file(kind, record, link.fmt, via="link", actor=("citizen", link.account_id))
+
+
+def add_document_routes(
+    bp: Any,
+    guard: Callable[[Callable[..., Any]], Callable[..., Any]],
+    path: str,
+    kind: kinds.DocumentKind,
+    load: Callable[..., Any],
+    *,
+    title: str,
+    links_description: str,
+) -> None:
+    """Register the download-links, PNG and PDF endpoints of one citizen document kind whose
+    JSON detail is at ``path``; ``load(**path_args)`` answers the citizen's own record (or
+    raises the 404 of someone else's). The routes of copies and proofs are made here once."""
+
+    def links(**path_args: Any) -> dict[str, Any]:
+        record = load(**path_args)
+        return issue_links(kind.name, record.public_id, g.account.id)
+
+    links.__name__ = f"{kind.name}_links"
+    documented = bp.doc(summary=f"获取{title}下载链接", description=links_description)(links)
+    documented = bp.alt_response(404, description="不存在或不属于本人")(documented)
+    bp.post(path + "/download-links")(guard(bp.response(200, DownloadLinksSchema)(documented)))
+    for fmt in FORMATS:
+        doc = bp.doc(summary=f"{title} {fmt.upper()}", **FILE_RESPONSES_DOC)
+        bp.get(f"{path}.{fmt}")(guard(doc(_file_view(kind, load, fmt))))
+
+
+def _file_view(kind: kinds.DocumentKind, load: Callable[..., Any], fmt: str) -> Any:
+    def view(**path_args: Any) -> Response:
+        return document_file(kind, load(**path_args), fmt)
+
+    view.__name__ = f"{kind.name}_{fmt}"
+    return view

@@ -59,10 +59,16 @@ def _commit() -> None:
 
 def _finish(response: Response) -> Response:
     callbacks: list[Callable[[], None]] = g.pop(_AFTER, [])
-    if response.status_code >= 400 and not g.pop(_KEEP, False):
-        db.session.rollback()
+    keep = g.pop(_KEEP, False)
+    # A request that never opened the session (a verification check runs on a connection of
+    # its own) costs nothing here.
+    opened = db.session.registry.has()
+    if response.status_code >= 400 and not keep:
+        if opened:
+            db.session.rollback()
         return response
-    _commit()
+    if opened:
+        _commit()
     for callback in callbacks:
         callback()
     return response

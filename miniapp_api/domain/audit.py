@@ -8,7 +8,7 @@ on the check's own connection (the hot path; see verification/service.py).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import g, has_request_context
 from sqlalchemy import bindparam, insert
@@ -25,6 +25,7 @@ from .rawsql import RawStatement
 # Who did it: (actor kind, actor id); kinds: citizen | staff | partner | public | system.
 Actor = tuple[str, str | int | None]
 PUBLIC: Actor = ("public", None)
+T = TypeVar("T")
 SYSTEM: Actor = ("system", None)
 
 
@@ -68,6 +69,12 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def listed(rows: list[T], action: str, *, object_type: str, object_id: str | int) -> list[T]:
+    """Audit a listing (how many rows, never what) and hand the rows back."""
+    record(action, object_type=object_type, object_id=object_id, detail={"count": len(rows)})
+    return rows
 
 
 def refuse(problem: Problem, action: str, *, result: str = "refused", **fields: Any) -> Problem:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import unit_of_work
 from ..domain import audit, pii
 from ..domain.masking import mask_id_number
 from ..domain.validators import (
@@ -339,7 +340,7 @@ def import_csv(data: bytes, staff: StaffUser) -> dict[str, Any]:
             reason="CSV 导入",
             detail={"before": None, "after": result},
         )
-        db.session.commit()
+        unit_of_work.done()
     except IntegrityError:
         db.session.rollback()
         raise Problem(

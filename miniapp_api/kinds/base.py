@@ -29,6 +29,8 @@ import verify
 from .. import rendering
 from ..database import db
 from ..domain import audit, documents
+from ..errors import Problem
+from ..labels import DOCUMENT_KIND_LABELS
 from ..models import IssuedDocument
 from . import printing
 
@@ -96,10 +98,16 @@ class IssuedRecordKind(DocumentKind):
     printed through :mod:`miniapp_api.kinds.printing`."""
 
     printable: ClassVar[bool] = True
-    model: ClassVar[Any]
-    record_field: ClassVar[str]  # "copy" | "proof": the IssuedDocument relation
-    file_title: ClassVar[str]  # Chinese file-name stem
-    ascii_title: ClassVar[str]  # ASCII fallback stem
+
+    def __init__(
+        self, name: str, model: Any, record_field: str, *, file_title: str, ascii_title: str
+    ) -> None:
+        self.name = name  # type: ignore[misc]
+        self.label = DOCUMENT_KIND_LABELS[name]  # type: ignore[misc]
+        self.model = model
+        self.record_field = record_field  # "copy" | "proof": the IssuedDocument relation
+        self.file_title = file_title  # Chinese file-name stem
+        self.ascii_title = ascii_title  # ASCII fallback stem
 
     def query(self) -> Any:
         """SELECT of the record with what its view and document need loaded."""
@@ -110,10 +118,40 @@ class IssuedRecordKind(DocumentKind):
     ) -> rendering.LicenseDocument | rendering.ProofDocument:
         raise NotImplementedError
 
+    def masked_view(self, record: Any, now: datetime | None = None) -> dict[str, Any]:
+        """What a third party may see of the record (masked names, validity, facts)."""
+        raise NotImplementedError
+
+    def verdict(self, view: dict[str, Any]) -> tuple[str, str]:
+        """(verdict, reason) of a masked view: expired, else valid."""
+        expired = view["status"] == "expired"
+        return ("expired", "expired") if expired else ("authentic", "valid")
+
+    def answer_fields(self, view: dict[str, Any]) -> dict[str, Any]:
+        """The ``document`` object of the JSON answer."""
+        raise NotImplementedError
+
+    def display(self, view: dict[str, Any]) -> list[tuple[str, str]]:
+        """The rows every channel shows, in order."""
+        raise NotImplementedError
+
+    def live_encumbrances(self, conn: Connection, record: Any) -> list[dict[str, Any]]:
+        return []
+
     def kind_view(
         self, conn: Connection, record: Any, digest: bytes | None, now: datetime
     ) -> KindView:
-        raise NotImplementedError
+        view = self.masked_view(record, now)
+        verdict, reason = self.verdict(view)
+        return KindView(
+            verdict,
+            reason,
+            self.answer_fields(view),
+            self.display(view),
+            self.live_encumbrances(conn, record),
+            content_changed(digest, self.canonical_fields(record)),
+            number=record.serial,
+        )
 
     def load(self, public_id: str) -> Any | None:
         return db.session.execute(
@@ -122,6 +160,21 @@ class IssuedRecordKind(DocumentKind):
 
     def owned_by(self, record: Any, person_id: int | None) -> bool:
         return person_id is not None and record.person_id == person_id
+
+    def own(self, person_id: int, public_id: str, not_found: str, *where: Any) -> Any:
+        """The person's own record; else a 404 exactly as for an id that does not exist
+        (audited as a ``<kind>.view`` refused with ``not_found``)."""
+        record = db.session.execute(
+            self.query().where(
+                self.model.public_id == public_id, self.model.person_id == person_id, *where
+            )
+        ).scalar_one_or_none()
+        if record is None:
+            raise audit.refuse(
+                Problem(404, "not_found", not_found), f"{self.name}.view", result="not_found",
+                object_type=self.name, object_id=public_id[:64],
+            )  # fmt: skip
+        return record
 
     def view(
         self, conn: Connection, document_id: bytes, digest: bytes | None, now: datetime

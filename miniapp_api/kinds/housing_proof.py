@@ -7,10 +7,9 @@ A proof is a snapshot of the register stored in ``HousingProof.result`` and sign
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import joinedload
 
 from .. import rendering
@@ -26,7 +25,7 @@ from ..labels import (
 )
 from ..models import HousingProof
 from . import printing
-from .base import IssuedRecordKind, KindView, content_changed
+from .base import IssuedRecordKind
 
 
 def result_text(proof: HousingProof) -> str:
@@ -129,13 +128,6 @@ def _document(view: dict[str, Any]) -> dict[str, Any]:
 
 
 class HousingProofKind(IssuedRecordKind):
-    name: ClassVar[str] = "housing_proof"
-    label: ClassVar[str] = DOCUMENT_KIND_LABELS["housing_proof"]
-    model: ClassVar[Any] = HousingProof
-    record_field: ClassVar[str] = "proof"
-    file_title: ClassVar[str] = "房屋证明"
-    ascii_title: ClassVar[str] = "housing-proof"
-
     def query(self) -> Any:
         return select(HousingProof).options(joinedload(HousingProof.person))
 
@@ -145,20 +137,16 @@ class HousingProofKind(IssuedRecordKind):
     def printable_document(self, record: HousingProof, url: str) -> rendering.ProofDocument:
         return printing.proof_document(record, url)
 
-    def kind_view(
-        self, conn: Connection, record: HousingProof, digest: bytes | None, now: datetime
-    ) -> KindView:
-        view = masked_view(record, now)
-        verdict = "expired" if view["status"] == "expired" else "authentic"
-        return KindView(
-            verdict,
-            "expired" if verdict == "expired" else "valid",
-            _document(view),
-            _display(view),
-            [],
-            content_changed(digest, self.canonical_fields(record)),
-            number=record.serial,
-        )
+    def masked_view(self, record: HousingProof, now: datetime | None = None) -> dict[str, Any]:
+        return masked_view(record, now)
+
+    def answer_fields(self, view: dict[str, Any]) -> dict[str, Any]:
+        return _document(view)
+
+    def display(self, view: dict[str, Any]) -> list[tuple[str, str]]:
+        return _display(view)
 
 
-HOUSING_PROOF = HousingProofKind()
+HOUSING_PROOF = HousingProofKind(
+    "housing_proof", HousingProof, "proof", file_title="房屋证明", ascii_title="housing-proof"
+)

@@ -7,7 +7,7 @@ its random ``public_id``, and its token (kind ``license_copy``) expires with the
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -32,7 +32,7 @@ from ..models import (
     RightHolder,
 )
 from . import printing
-from .base import IssuedRecordKind, KindView, content_changed
+from .base import IssuedRecordKind
 from .certificate import active_encumbrances as live_encumbrances
 
 
@@ -101,15 +101,6 @@ def masked_view(copy: LicenseCopy, now: datetime | None = None) -> dict[str, Any
     }
 
 
-def _verdict(view: dict[str, Any]) -> tuple[str, str]:
-    if view["status"] == "expired":
-        return "expired", "expired"
-    status = view["certificate"]["status"]
-    if status in ("cancelled", "superseded"):
-        return status, status
-    return "authentic", "valid"
-
-
 def _display(view: dict[str, Any]) -> list[tuple[str, str]]:
     cert, unit = view["certificate"], view["units"][0]
     return [
@@ -151,13 +142,6 @@ def _document(view: dict[str, Any]) -> dict[str, Any]:
 
 
 class LicenseCopyKind(IssuedRecordKind):
-    name: ClassVar[str] = "license_copy"
-    label: ClassVar[str] = DOCUMENT_KIND_LABELS["license_copy"]
-    model: ClassVar[Any] = LicenseCopy
-    record_field: ClassVar[str] = "copy"
-    file_title: ClassVar[str] = "不动产权证书加注件"
-    ascii_title: ClassVar[str] = "license-copy"
-
     def query(self) -> Any:
         return copy_query()
 
@@ -167,20 +151,30 @@ class LicenseCopyKind(IssuedRecordKind):
     def printable_document(self, record: LicenseCopy, url: str) -> rendering.LicenseDocument:
         return printing.license_document(record, url)
 
-    def kind_view(
-        self, conn: Connection, record: LicenseCopy, digest: bytes | None, now: datetime
-    ) -> KindView:
-        view = masked_view(record, now)
-        verdict, reason = _verdict(view)
-        return KindView(
-            verdict,
-            reason,
-            _document(view),
-            _display(view),
-            live_encumbrances(conn, record.license.certificate.right.unit_id),
-            content_changed(digest, self.canonical_fields(record)),
-            number=record.serial,
-        )
+    def masked_view(self, record: LicenseCopy, now: datetime | None = None) -> dict[str, Any]:
+        return masked_view(record, now)
+
+    def verdict(self, view: dict[str, Any]) -> tuple[str, str]:
+        """Expired; else the certificate's live status (cancelled, superseded); else valid."""
+        status = view["certificate"]["status"]
+        if view["status"] != "expired" and status in ("cancelled", "superseded"):
+            return status, status
+        return super().verdict(view)
+
+    def answer_fields(self, view: dict[str, Any]) -> dict[str, Any]:
+        return _document(view)
+
+    def display(self, view: dict[str, Any]) -> list[tuple[str, str]]:
+        return _display(view)
+
+    def live_encumbrances(self, conn: Connection, record: LicenseCopy) -> list[dict[str, Any]]:
+        return live_encumbrances(conn, record.license.certificate.right.unit_id)
 
 
-LICENSE_COPY = LicenseCopyKind()
+LICENSE_COPY = LicenseCopyKind(
+    "license_copy",
+    LicenseCopy,
+    "copy",
+    file_title="不动产权证书加注件",
+    ascii_title="license-copy",
+)

@@ -84,20 +84,15 @@ def license_dict(lic: ElectronicLicense, person_id: int) -> dict[str, Any]:
 
 def my_properties(person: Person) -> list[dict[str, Any]]:
     """The person's current rights (alone or shared), as listed in the app."""
-    rights = current_rights([person.id])
-    audit.record(
-        "properties.list", object_type="person", object_id=person.id, detail={"count": len(rights)}
+    rights = audit.listed(
+        current_rights([person.id]), "properties.list", object_type="person", object_id=person.id
     )
     return [property_dict(right, person.id) for right in rights]
 
 
 def list_licenses(person: Person) -> list[dict[str, Any]]:
-    licenses = licenses_of(person.id)
-    audit.record(
-        "licenses.list",
-        object_type="person",
-        object_id=person.id,
-        detail={"count": len(licenses)},
+    licenses = audit.listed(
+        licenses_of(person.id), "licenses.list", object_type="person", object_id=person.id
     )
     return [license_dict(lic, person.id) for lic in licenses]
 
@@ -166,18 +161,8 @@ def make_copy(
 
 def get_copy(person: Person, license_pk: int, public_id: str) -> LicenseCopy:
     """The person's own copy of that license; 404 otherwise (as if it did not exist)."""
-    copy = db.session.execute(
-        copy_query().where(
-            LicenseCopy.public_id == public_id,
-            LicenseCopy.license_id == license_pk,
-            LicenseCopy.person_id == person.id,
-        )
-    ).scalar_one_or_none()
-    if copy is None:
-        raise audit.refuse(
-            Problem(404, "not_found", COPY_NOT_FOUND), "license_copy.view", result="not_found",
-            object_type="license_copy", object_id=public_id[:64],
-        )  # fmt: skip
+    where = LicenseCopy.license_id == license_pk
+    copy: LicenseCopy = LICENSE_COPY.own(person.id, public_id, COPY_NOT_FOUND, where)
     return copy
 
 
@@ -189,20 +174,15 @@ def view_copy(person: Person, license_pk: int, public_id: str) -> LicenseCopy:
 
 def list_copies(person: Person, license_pk: int) -> list[LicenseCopy]:
     lic = get_license(person, license_pk)
-    copies = list(
-        db.session.execute(
-            copy_query()
-            .where(LicenseCopy.license_id == lic.id, LicenseCopy.person_id == person.id)
-            .order_by(LicenseCopy.created_at.desc(), LicenseCopy.id.desc())
-        ).scalars()
+    query = (
+        copy_query()
+        .where(LicenseCopy.license_id == lic.id, LicenseCopy.person_id == person.id)
+        .order_by(LicenseCopy.created_at.desc(), LicenseCopy.id.desc())
     )
-    audit.record(
-        "license_copies.list",
-        object_type="electronic_license",
-        object_id=lic.id,
-        detail={"count": len(copies)},
+    copies = list(db.session.execute(query).scalars())
+    return audit.listed(
+        copies, "license_copies.list", object_type="electronic_license", object_id=lic.id
     )
-    return copies
 
 
 def copy_dict(copy: LicenseCopy, *, account_id: int | None = None) -> dict[str, Any]:

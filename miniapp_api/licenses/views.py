@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g
+from flask import g
 
 from .. import downloads
-from ..auth.guards import BEARER, citizen_required
-from ..document_schemas import DocumentPurposeSchema, DownloadLinksSchema
+from ..auth.guards import citizen_required
+from ..document_schemas import DocumentPurposeSchema
 from ..domain.purposes import purposes_payload
 from ..extensions import limiter
 from ..kinds import LICENSE_COPY
@@ -30,7 +30,6 @@ COPY_PATH = "/me/licenses/<int:license_id>/copies/<string:copy_id>"
     summary="我的不动产",
     description="本人现势的全部权利（单独所有或共有）：单元、坐落、面积、用途、权利类型、"
     "证书号及状态、现存的抵押查封等。",
-    security=BEARER,
 )
 def my_properties() -> list[dict[str, Any]]:
     return service.my_properties(g.person)
@@ -53,7 +52,6 @@ def purposes() -> list[dict[str, Any]]:
 @bp.doc(
     summary="我的电子证照",
     description="本人作为权利人的不动产权证书电子证照（共有人各自可见），现势证书在前。",
-    security=BEARER,
 )
 def list_licenses() -> list[dict[str, Any]]:
     return service.list_licenses(g.person)
@@ -63,7 +61,7 @@ def list_licenses() -> list[dict[str, Any]]:
 @citizen_required
 @bp.response(200, ElectronicLicenseSchema)
 @bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="电子证照详情", security=BEARER)
+@bp.doc(summary="电子证照详情")
 def get_license(license_id: int) -> dict[str, Any]:
     return service.view_license(g.person, license_id)
 
@@ -72,7 +70,7 @@ def get_license(license_id: int) -> dict[str, Any]:
 @citizen_required
 @bp.response(200, LicenseCopySchema(many=True))
 @bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="我制作的加注件", security=BEARER)
+@bp.doc(summary="我制作的加注件")
 def list_copies(license_id: int) -> list[dict[str, Any]]:
     copies = service.list_copies(g.person, license_id)
     return [service.copy_dict(c, account_id=g.account.id) for c in copies]
@@ -91,7 +89,6 @@ def list_copies(license_id: int) -> list[dict[str, Any]]:
     description="为一个事由制作电子证照加注件：记录并打印制作者、制作时间、事由、有效期截止和"
     "附记（当时的抵押、查封等），水印“仅供办理{事由}使用”，带独立的签名二维码。"
     "返回中含 download_links（无需登录头的短时下载链接，适用于微信内置浏览器）。",
-    security=BEARER,
 )
 def make_copy(data: dict[str, Any], license_id: int) -> dict[str, Any]:
     copy = service.make_copy(g.person, license_id, data["purpose"], data["valid_days"])
@@ -102,44 +99,22 @@ def make_copy(data: dict[str, Any], license_id: int) -> dict[str, Any]:
 @citizen_required
 @bp.response(200, LicenseCopySchema)
 @bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="加注件详情（含短时下载链接）", security=BEARER)
+@bp.doc(summary="加注件详情（含短时下载链接）")
 def get_copy(license_id: int, copy_id: str) -> dict[str, Any]:
     copy = service.view_copy(g.person, license_id, copy_id)
     return service.copy_dict(copy, account_id=g.account.id)
 
 
-@bp.post(COPY_PATH + "/download-links")
-@citizen_required
-@bp.response(200, DownloadLinksSchema)
-@bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(
-    summary="获取加注件下载链接",
-    description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头即可打开"
+downloads.add_document_routes(
+    bp,
+    citizen_required,
+    COPY_PATH,
+    LICENSE_COPY,
+    lambda license_id, copy_id: service.get_copy(g.person, license_id, copy_id),
+    title="加注件",
+    links_description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头即可打开"
     "PNG（可长按保存）或 PDF。",
-    security=BEARER,
 )
-def copy_links(license_id: int, copy_id: str) -> dict[str, Any]:
-    copy = service.get_copy(g.person, license_id, copy_id)
-    return downloads.issue_links(LICENSE_COPY.name, copy.public_id, g.account.id)
-
-
-def _copy_file(license_id: int, copy_id: str, fmt: str) -> Response:
-    copy = service.get_copy(g.person, license_id, copy_id)
-    return downloads.document_file(LICENSE_COPY, copy, fmt)
-
-
-@bp.get(COPY_PATH + ".png")
-@citizen_required
-@bp.doc(summary="加注件 PNG", security=BEARER, **downloads.FILE_RESPONSES_DOC)
-def copy_png(license_id: int, copy_id: str) -> Response:
-    return _copy_file(license_id, copy_id, "png")
-
-
-@bp.get(COPY_PATH + ".pdf")
-@citizen_required
-@bp.doc(summary="加注件 PDF", security=BEARER, **downloads.FILE_RESPONSES_DOC)
-def copy_pdf(license_id: int, copy_id: str) -> Response:
-    return _copy_file(license_id, copy_id, "pdf")
 
 
 from . import files  # noqa: E402,F401  (header-free downloads)

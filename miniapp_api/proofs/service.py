@@ -105,34 +105,18 @@ def issue_proof(
 
 
 def list_proofs(person: Person) -> list[HousingProof]:
-    proofs = list(
-        db.session.execute(
-            select(HousingProof)
-            .where(HousingProof.person_id == person.id)
-            .order_by(HousingProof.issued_at.desc(), HousingProof.id.desc())
-        ).scalars()
+    query = (
+        select(HousingProof)
+        .where(HousingProof.person_id == person.id)
+        .order_by(HousingProof.issued_at.desc(), HousingProof.id.desc())
     )
-    audit.record(
-        "housing_proofs.list",
-        object_type="person",
-        object_id=person.id,
-        detail={"count": len(proofs)},
-    )
-    return proofs
+    proofs = list(db.session.execute(query).scalars())
+    return audit.listed(proofs, "housing_proofs.list", object_type="person", object_id=person.id)
 
 
 def get_proof(person: Person, public_id: str) -> HousingProof:
     """The person's own proof; 404 otherwise (as if it did not exist)."""
-    proof = db.session.execute(
-        select(HousingProof).where(
-            HousingProof.public_id == public_id, HousingProof.person_id == person.id
-        )
-    ).scalar_one_or_none()
-    if proof is None:
-        raise audit.refuse(
-            Problem(404, "not_found", NOT_FOUND), "housing_proof.view", result="not_found",
-            object_type="housing_proof", object_id=public_id[:64],
-        )  # fmt: skip
+    proof: HousingProof = HOUSING_PROOF.own(person.id, public_id, NOT_FOUND)
     return proof
 
 

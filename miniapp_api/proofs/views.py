@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g
+from flask import g
 
 from .. import downloads
-from ..auth.guards import BEARER, citizen_required
-from ..document_schemas import DownloadLinksSchema
+from ..auth.guards import citizen_required
 from ..extensions import limiter
 from ..kinds import HOUSING_PROOF
 from . import bp, service
@@ -28,7 +27,6 @@ PROOF_PATH = "/me/housing-proofs/<string:proof_id>"
     description="查询本登记机构的登记簿（个人：本人；家庭：本人、登记簿记载的配偶和未成年子女），"
     "出具有房（逐套列明）或无房证明：证明编号、查询时点、出具时间、有效期（30 天，购房资格审核"
     "和贷款 15 天）和核验链接。返回中含 download_links（无需登录头的短时下载链接）。",
-    security=BEARER,
 )
 def issue_proof(data: dict[str, Any]) -> dict[str, Any]:
     proof = service.issue_proof(g.person, data["scope"], data["purpose"])
@@ -41,7 +39,6 @@ def issue_proof(data: dict[str, Any]) -> dict[str, Any]:
 @bp.doc(
     summary="我的房屋证明",
     description="本人开具的房屋证明，新的在前；每项含 download_links（短时下载链接）。",
-    security=BEARER,
 )
 def list_proofs() -> list[dict[str, Any]]:
     proofs = service.list_proofs(g.person)
@@ -52,40 +49,18 @@ def list_proofs() -> list[dict[str, Any]]:
 @citizen_required
 @bp.response(200, HousingProofSchema)
 @bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="房屋证明详情（含短时下载链接）", security=BEARER)
+@bp.doc(summary="房屋证明详情（含短时下载链接）")
 def get_proof(proof_id: str) -> dict[str, Any]:
     proof = service.view_proof(g.person, proof_id)
     return service.proof_dict(proof, account_id=g.account.id)
 
 
-@bp.post(PROOF_PATH + "/download-links")
-@citizen_required
-@bp.response(200, DownloadLinksSchema)
-@bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(
-    summary="获取房屋证明下载链接",
-    description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头。",
-    security=BEARER,
+downloads.add_document_routes(
+    bp,
+    citizen_required,
+    PROOF_PATH,
+    HOUSING_PROOF,
+    lambda proof_id: service.get_proof(g.person, proof_id),
+    title="房屋证明",
+    links_description="短时（≤10 分钟）签名链接，绑定本文书、格式和本人账号，无需登录头。",
 )
-def proof_links(proof_id: str) -> dict[str, Any]:
-    proof = service.get_proof(g.person, proof_id)
-    return downloads.issue_links(HOUSING_PROOF.name, proof.public_id, g.account.id)
-
-
-def _proof_file(proof_id: str, fmt: str) -> Response:
-    proof = service.get_proof(g.person, proof_id)
-    return downloads.document_file(HOUSING_PROOF, proof, fmt)
-
-
-@bp.get(PROOF_PATH + ".png")
-@citizen_required
-@bp.doc(summary="房屋证明 PNG", security=BEARER, **downloads.FILE_RESPONSES_DOC)
-def proof_png(proof_id: str) -> Response:
-    return _proof_file(proof_id, "png")
-
-
-@bp.get(PROOF_PATH + ".pdf")
-@citizen_required
-@bp.doc(summary="房屋证明 PDF", security=BEARER, **downloads.FILE_RESPONSES_DOC)
-def proof_pdf(proof_id: str) -> Response:
-    return _proof_file(proof_id, "pdf")
