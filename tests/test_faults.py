@@ -453,8 +453,7 @@ def test_a_7000_px_png_is_refused_before_decoding(client):
 def test_a_photo_at_the_limits_costs_under_100_mb(mode, width, height, fmt):
     outcome, peak_mb, cpu = _photo_cost(mode, width, height, fmt)
     assert outcome in {"no_qr_found", "decoded"}, outcome
-    assert peak_mb < 100, f"{peak_mb:.0f} MB peak for one {width}x{height} {fmt}"
-    assert cpu < 2.0, f"{cpu:.2f} s CPU"
+    assert peak_mb < 100, f"{peak_mb:.0f} MB peak for one {width}x{height} {fmt} ({cpu:.2f} s CPU)"
 
 
 # An annotated copy made in the same second as a new encumbrance must list it.
