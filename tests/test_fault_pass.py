@@ -600,9 +600,10 @@ def test_kill_9_during_stage_moves_loses_no_answered_move(stack: Stack) -> None:
     batches = [ids[i : i + 100] for i in range(0, len(ids), 100)]
     stop = threading.Event()
 
+    headers = _staff_headers()
+
     def mover() -> None:
         session = requests.Session()
-        headers = _staff_headers()
         for batch in batches:
             if stop.is_set():
                 return
