@@ -34,29 +34,8 @@ forwarded_allow_ips = "127.0.0.1"
 _WARM_UP = _flag("RENDER_WARM_UP", "true")
 
 
-def _bound_malloc() -> None:
-    """Return large freed buffers to the system at once (glibc only; a no-op elsewhere).
-
-    A PNG render allocates ~9 MB page buffers. glibc's default raises its mmap threshold after
-    such a buffer is freed, after which the next ones come from the heap and the worker's
-    resident size only ever grows. A fixed 1 MiB threshold keeps them mmapped and returned.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_mmap_threshold, 1024 * 1024)
-    mallopt(m_trim_threshold, 4 * 1024 * 1024)
-
-
 def when_ready(server):
     """Master, before the first fork: warm the renderer once and freeze what it built."""
-    _bound_malloc()
     if not preload_app:
         return
     app = server.app.wsgi()
@@ -79,7 +58,6 @@ def when_ready(server):
 
 def post_fork(server, worker):
     """Worker: without preloading, load CJK fonts and glyph caches before the first request."""
-    _bound_malloc()
     if _WARM_UP and not preload_app:
         from miniapp_api.rendering import warm_up
 

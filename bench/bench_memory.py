@@ -66,6 +66,20 @@ def log(*args: Any) -> None:
     print(*args, file=sys.stderr, flush=True)
 
 
+def bind_port(ports: range) -> socket.socket:
+    """A socket listening on the first free port of ``ports``."""
+    for port in ports:
+        listener = socket.socket()
+        try:
+            listener.bind(("127.0.0.1", port))
+        except OSError:
+            listener.close()
+            continue
+        listener.listen(2048)
+        return listener
+    raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
 def free_port(ports: range) -> int:
     """The first port of ``ports`` nothing listens on (two runs can share the range)."""
     for port in ports:
@@ -228,7 +242,10 @@ class Server:
 def serve(
     target: str, env: dict[str, str], code_dir: Path, workers: int, probe: str
 ) -> Iterator[Server]:
-    port = free_port(SERVER_PORTS)
+    # Bound here and handed over as a file descriptor: no other run can take the port between
+    # choosing it and gunicorn listening on it.
+    listener = bind_port(SERVER_PORTS)
+    port = listener.getsockname()[1]
     args = [
         str(BIN / "gunicorn"),
         "--config",
@@ -236,12 +253,15 @@ def serve(
         "--workers",
         str(workers),
         "--bind",
-        f"127.0.0.1:{port}",
+        f"fd://{listener.fileno()}",
         "--log-level",
         "warning",
         target,
     ]
-    proc = subprocess.Popen(args, env=env, cwd=code_dir, start_new_session=True)
+    proc = subprocess.Popen(
+        args, env=env, cwd=code_dir, start_new_session=True, pass_fds=(listener.fileno(),)
+    )
+    listener.close()
     base = f"http://127.0.0.1:{port}"
     import requests
 
