@@ -75,6 +75,10 @@ def account_key() -> str:
     return f"account:{g.account.id}"
 
 
+# The (limit, key) of the endpoints that issue a copy or a proof: `citizen_route(limit=...)`.
+ISSUE_RATE = (ISSUE_LIMIT, account_key)
+
+
 # --- signed links ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DownloadLink:

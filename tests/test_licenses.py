@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from documents_support import demo_person as _person
+from documents_support import link_token as _token
+from documents_support import verify_issued
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -14,7 +17,7 @@ from miniapp_api.kinds import LICENSE_COPY
 from miniapp_api.kinds.license_copy import masked_view as copy_masked_view
 from miniapp_api.licenses import service
 from miniapp_api.licenses.schemas import LicenseCopyRequestSchema
-from miniapp_api.models import AuditEvent, IssuedDocument, LicenseCopy, Person
+from miniapp_api.models import AuditEvent, IssuedDocument, LicenseCopy
 from miniapp_api.verification.schemas import VerificationAnswerSchema
 
 
@@ -36,15 +39,6 @@ def _license_id(client, headers, *, co_ownership: str | None = None, status: str
 def _copy(client, headers, license_id, **body):
     body.setdefault("purpose", "子女入学")
     return client.post(f"/api/v1/me/licenses/{license_id}/copies", headers=headers, json=body)
-
-
-def _token(url: str) -> str:
-    return url.rstrip("/").rsplit("/", 1)[1]
-
-
-def _person(demo, key: str) -> Person:
-    citizen = next(c for c in demo["citizens"] if c["key"] == key)
-    return db.session.get(Person, citizen["person_id"])
 
 
 # --- listing ------------------------------------------------------------------------------------
@@ -297,14 +291,9 @@ def test_fresh_copy_verifies_authentic_with_masked_names(client, citizen_headers
     headers = citizen_headers("zhang")
     joint = _license_id(client, headers, co_ownership="joint")
     copy = _copy(client, headers, joint, purpose="公积金提取").json
-    response = client.get(f"/api/v1/verify/{_token(copy['verification_url'])}")
-    assert response.status_code == 200
+    response = verify_issued(client, copy, "license_copy", purpose="公积金提取")
     body = response.json
-    assert body["verdict"] == "authentic"
     document = body["document"]
-    assert document["kind"] == "license_copy"
-    assert document["number"] == copy["serial"]
-    assert document["purpose"] == "公积金提取"
     assert document["holders"] == ["张*国", "李*英"]
     assert document["validity"] == "valid"
     assert document["certificate_number"] == copy["certificate_number"]

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from documents_support import demo_person as _person
+from documents_support import link_token as _token
+from documents_support import verify_issued
 from sqlalchemy import select
 
 from miniapp_api.extensions import db
 from miniapp_api.kinds import HOUSING_PROOF
 from miniapp_api.kinds.housing_proof import masked_view as proof_masked_view
-from miniapp_api.models import AuditEvent, HousingProof, IssuedDocument, Person
+from miniapp_api.models import AuditEvent, HousingProof, IssuedDocument
 from miniapp_api.proofs import service
 from miniapp_api.verification.schemas import VerificationAnswerSchema
 
@@ -19,15 +22,6 @@ def _issue(client, headers, scope="personal", purpose="子女入学"):
     return client.post(
         "/api/v1/me/housing-proofs", headers=headers, json={"scope": scope, "purpose": purpose}
     )
-
-
-def _token(url: str) -> str:
-    return url.rstrip("/").rsplit("/", 1)[1]
-
-
-def _person(demo, key: str) -> Person:
-    citizen = next(c for c in demo["citizens"] if c["key"] == key)
-    return db.session.get(Person, citizen["person_id"])
 
 
 def test_zhao_owns_nothing_no_property_proof(client, citizen_headers):
@@ -159,13 +153,9 @@ def test_issue_list_and_view_are_audited(client, citizen_headers):
 # --- verification --------------------------------------------------------------------------
 def test_proof_verifies_with_result_purpose_and_masked_names(client, citizen_headers):
     proof = _issue(client, citizen_headers("zhang"), scope="family", purpose="子女入学").json
-    response = client.get(f"/api/v1/verify/{_token(proof['verification_url'])}")
+    response = verify_issued(client, proof, "housing_proof", purpose="子女入学")
     body = response.json
-    assert body["verdict"] == "authentic"
     document = body["document"]
-    assert document["kind"] == "housing_proof"
-    assert document["number"] == proof["serial"]
-    assert document["purpose"] == "子女入学"
     assert document["result"] == "has_property"
     assert document["applicant"] == "张*国"
     assert [m["name"] for m in document["members"]] == ["李*英", "张*涵"]

@@ -91,6 +91,18 @@ def wechat_check() -> Response:
     return _text(echostr)
 
 
+def _push_body() -> bytes:
+    """The pushed message's bytes, refused (413) over WECHAT_PUSH_MAX_BYTES whether or not the
+    sender declared a Content-Length."""
+    limit = int(current_app.config["WECHAT_PUSH_MAX_BYTES"])
+    if (request.content_length or 0) > limit:
+        raise Problem(413, "payload_too_large", "推送内容超过大小限制")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        raise Problem(413, "payload_too_large", "推送内容超过大小限制")
+    return body
+
+
 @push_bp.route("/callback", methods=["POST"])
 @limiter.limit(PUSH_LIMIT)
 @push_bp.response(200, description="返回 success（text/plain）")
@@ -102,14 +114,8 @@ def wechat_push_message() -> Response:
     _check_signature()
     if not _first_delivery():
         return _text("success")  # a replay: answered, never handled twice
-    limit = int(current_app.config["WECHAT_PUSH_MAX_BYTES"])
-    if (request.content_length or 0) > limit:
-        raise Problem(413, "payload_too_large", "推送内容超过大小限制")
-    body = request.stream.read(limit + 1)
-    if len(body) > limit:
-        raise Problem(413, "payload_too_large", "推送内容超过大小限制")
     try:
-        message = wechat_push.parse_message(body)
+        message = wechat_push.parse_message(_push_body())
     except wechat_push.BadMessage as exc:
         raise Problem(400, "bad_request", "推送内容不是有效的微信消息") from exc
     wechat_push.dispatch(message)

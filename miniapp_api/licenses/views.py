@@ -7,7 +7,7 @@ from typing import Any
 from flask import g
 
 from .. import downloads
-from ..auth.guards import BEARER, citizen_required
+from ..auth.guards import BEARER, NOT_OWN, citizen_required, citizen_route
 from ..document_schemas import DocumentPurposeSchema
 from ..domain.purposes import purposes_payload
 from ..extensions import limiter
@@ -23,10 +23,11 @@ from .schemas import (
 COPY_PATH = "/me/licenses/<int:license_id>/copies/<string:copy_id>"
 
 
-@bp.get("/me/properties")
-@citizen_required
-@bp.response(200, MyPropertySchema(many=True))
-@bp.doc(
+@citizen_route(
+    bp,
+    "get",
+    "/me/properties",
+    MyPropertySchema(many=True),
     summary="我的不动产",
     description="本人现势的全部权利（单独所有或共有）：单元、坐落、面积、用途、权利类型、"
     "证书号及状态、现存的抵押查封等。",
@@ -46,45 +47,53 @@ def purposes() -> list[dict[str, Any]]:
     return purposes_payload()
 
 
-@bp.get("/me/licenses")
-@citizen_required
-@bp.response(200, ElectronicLicenseSchema(many=True))
-@bp.doc(
-    summary="我的电子证照",
-    description="本人作为权利人的不动产权证书电子证照（共有人各自可见），现势证书在前。",
-)
-def list_licenses() -> list[dict[str, Any]]:
+@citizen_route(bp, "get", "/me/licenses", ElectronicLicenseSchema(many=True))
+def list_licenses() -> list[dict[str, Any]]:  # OpenAPI summary and description: the docstring
+    """我的电子证照
+
+    本人作为权利人的不动产权证书电子证照（共有人各自可见），现势证书在前。
+    """
     return service.list_licenses(g.person)
 
 
-@bp.get("/me/licenses/<int:license_id>")
-@citizen_required
-@bp.response(200, ElectronicLicenseSchema)
-@bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="电子证照详情")
+@citizen_route(
+    bp,
+    "get",
+    "/me/licenses/<int:license_id>",
+    ElectronicLicenseSchema,
+    errors={404: NOT_OWN},
+    summary="电子证照详情",
+)
 def get_license(license_id: int) -> dict[str, Any]:
     return service.view_license(g.person, license_id)
 
 
-@bp.get("/me/licenses/<int:license_id>/copies")
-@citizen_required
-@bp.response(200, LicenseCopySchema(many=True))
-@bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="我制作的加注件")
+@citizen_route(
+    bp,
+    "get",
+    "/me/licenses/<int:license_id>/copies",
+    LicenseCopySchema(many=True),
+    errors={404: NOT_OWN},
+    summary="我制作的加注件",
+)
 def list_copies(license_id: int) -> list[dict[str, Any]]:
     copies = service.list_copies(g.person, license_id)
     return [service.copy_dict(c, account_id=g.account.id) for c in copies]
 
 
-@bp.post("/me/licenses/<int:license_id>/copies")
-@citizen_required
-@limiter.limit(downloads.ISSUE_LIMIT, key_func=downloads.account_key)
-@bp.arguments(LicenseCopyRequestSchema)
-@bp.response(201, LicenseCopySchema)
-@bp.alt_response(404, description="不存在或不属于本人")
-@bp.alt_response(409, description="证书已注销或已换证，不能制作加注件")
-@bp.alt_response(422, description="事由或有效天数不符合要求")
-@bp.doc(
+@citizen_route(
+    bp,
+    "post",
+    "/me/licenses/<int:license_id>/copies",
+    LicenseCopySchema,
+    status=201,
+    arguments=LicenseCopyRequestSchema,
+    limit=downloads.ISSUE_RATE,
+    errors={
+        404: NOT_OWN,
+        409: "证书已注销或已换证，不能制作加注件",
+        422: "事由或有效天数不符合要求",
+    },
     summary="制作加注件",
     description="为一个事由制作电子证照加注件：记录并打印制作者、制作时间、事由、有效期截止和"
     "附记（当时的抵押、查封等），水印“仅供办理{事由}使用”，带独立的签名二维码。"
@@ -95,11 +104,14 @@ def make_copy(data: dict[str, Any], license_id: int) -> dict[str, Any]:
     return service.copy_dict(copy, account_id=g.account.id)
 
 
-@bp.get(COPY_PATH)
-@citizen_required
-@bp.response(200, LicenseCopySchema)
-@bp.alt_response(404, description="不存在或不属于本人")
-@bp.doc(summary="加注件详情（含短时下载链接）")
+@citizen_route(
+    bp,
+    "get",
+    COPY_PATH,
+    LicenseCopySchema,
+    errors={404: NOT_OWN},
+    summary="加注件详情（含短时下载链接）",
+)
 def get_copy(license_id: int, copy_id: str) -> dict[str, Any]:
     copy = service.view_copy(g.person, license_id, copy_id)
     return service.copy_dict(copy, account_id=g.account.id)

@@ -36,9 +36,9 @@ def _database_answers() -> bool:
     return True
 
 
-@bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
-    """200 when the database (and Redis, when configured) answers; else 503 naming it."""
+def _require_healthy() -> None:
+    """Raise the 503 problem naming the first dependency (database, then Redis) that does not
+    answer."""
     try:
         database_ok = _database_answers()
     except Exception:
@@ -59,4 +59,10 @@ def healthz():  # type: ignore[no-untyped-def]
             headers={"Retry-After": RETRY_AFTER},
             dependency="redis",
         )
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """200 when the database (and Redis, when configured) answers; else 503 naming it."""
+    _require_healthy()
     return jsonify(status="ok")
