@@ -158,6 +158,7 @@ def _register_blueprints(app: Flask) -> None:
 def _init_features(app: Flask) -> None:
     """Settings of the features and their listeners on each other's events (per app)."""
     applications.init_app(app)  # settings
+    handover.init_app(app)  # a transfer application moves its unit's handover case
     utilities.init_app(app)  # settings; tasks on application status changes
     alerts.init_app(app)  # alerts on applications, encumbrances and certificates; holds
     console.init_app(app)  # its own cookie session (path /staff) and CSRF

@@ -15,7 +15,8 @@ Request schemas (`@bp.arguments`) derive from `InputSchema`; response schemas ne
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Flask, Request, request
 from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
@@ -23,6 +24,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter, Map
 
 from .errors import Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 INT_MIN = -(2**31)
 INT_MAX = 2**31 - 1
@@ -38,6 +41,21 @@ MAX_JSON_NUMBER_DIGITS = 100
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 _JSON_LONG_NUMBER = re.compile(rb"\d{%d,}" % (MAX_JSON_NUMBER_DIGITS + 1))
+
+
+BODY_LIMIT_ATTR = "max_content_length"
+
+
+def allow_body(limit: int) -> Callable[[F], F]:
+    """Let one view take a body up to ``limit`` bytes instead of ``MAX_CONTENT_LENGTH``
+    (``observability.check_body`` sets Flask's per-request ``request.max_content_length``).
+    Put it under the route decorator; ``functools.wraps`` carries it to the outer wrappers."""
+
+    def mark(view: F) -> F:
+        setattr(view, BODY_LIMIT_ATTR, limit)
+        return view
+
+    return mark
 
 
 def json_body_is_hostile(body: bytes) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 
 from .errors import Problem
-from .inputs import json_body_is_hostile
+from .inputs import BODY_LIMIT_ATTR, json_body_is_hostile
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # Anything that looks like an 18-char ID number or a bearer token is scrubbed from log lines.
@@ -107,7 +107,12 @@ def init_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def check_body() -> None:
-        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+        # A view may allow a larger body than MAX_CONTENT_LENGTH (inputs.allow_body); the
+        # limit is set per request, so Werkzeug's form parser honours the same figure.
+        view = app.view_functions.get(request.endpoint or "")
+        if (limit := getattr(view, BODY_LIMIT_ATTR, None)) is not None:
+            request.max_content_length = limit
+        if (request.content_length or 0) > (request.max_content_length or 0):
             raise Problem(413, "payload_too_large", "上传内容超过大小限制")
         if request.method not in JSON_METHODS or not request.path.startswith("/api/"):
             return

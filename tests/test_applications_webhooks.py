@@ -237,6 +237,45 @@ class TestLargeMaterials:
         assert response.get_json()["code"] == "material_too_large"
 
 
+MIB = 1024 * 1024
+
+
+class TestMaterialBodyLimit:
+    """The default MAX_CONTENT_LENGTH (6 MiB) holds everywhere but the material upload, which
+    takes a body up to 11 MiB and a file up to 10 MiB."""
+
+    def test_9_9_mb_is_accepted(self, app, client, demo, agency, unit):
+        assert app.config["MAX_CONTENT_LENGTH"] == 6 * MIB
+        created = client.post(URL, json=transfer_body(demo, unit), headers=agency).get_json()
+        data = PDF + b"0" * (int(9.9 * MIB) - len(PDF))
+        response = _upload(client, agency, created["id"], data)
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["size"] == len(data)
+        assert response.get_json()["sha256"] == hashlib.sha256(data).hexdigest()
+
+    def test_10_1_mb_is_413_problem(self, client, demo, agency, unit):
+        created = client.post(URL, json=transfer_body(demo, unit), headers=agency).get_json()
+        response = _upload(client, agency, created["id"], PDF + b"0" * int(10.1 * MIB))
+        assert response.status_code == 413
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["code"] == "material_too_large"
+
+    def test_body_over_11_mb_is_413_before_the_route(self, client, demo, agency, unit):
+        created = client.post(URL, json=transfer_body(demo, unit), headers=agency).get_json()
+        response = _upload(client, agency, created["id"], PDF + b"0" * (12 * MIB))
+        assert response.status_code == 413
+        assert response.mimetype == "application/problem+json"
+        assert response.get_json()["code"] == "payload_too_large"
+
+    def test_other_routes_keep_6_mib(self, client):
+        body = {"image": (io.BytesIO(PNG + b"\0" * (7 * MIB)), "a.png")}
+        response = client.post(
+            "/api/v1/verify/image", data=body, content_type="multipart/form-data"
+        )
+        assert response.status_code == 413
+        assert response.get_json()["code"] == "payload_too_large"  # not the route's image_too_large
+
+
 def test_materials_are_readable_by_filer_and_staff_only(client, demo, agency, unit, staff_headers):
     created = client.post(URL, json=transfer_body(demo, unit), headers=agency).get_json()
     material = _upload(client, agency, created["id"], PDF).get_json()

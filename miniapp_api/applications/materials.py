@@ -18,6 +18,11 @@ from ..errors import Problem
 from ..models import Application, ApplicationMaterial
 
 MAX_BYTES = 10 * 1024 * 1024
+# The upload route takes a body up to this size (the file plus the multipart framing and the
+# `kind` field) instead of the app-wide MAX_CONTENT_LENGTH (6 MiB); a file over MAX_BYTES in
+# a body under it is refused by ``add`` (413 material_too_large), a larger body before the
+# route runs (413 payload_too_large).
+MAX_BODY_BYTES = MAX_BYTES + 1024 * 1024
 SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),

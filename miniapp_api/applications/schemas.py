@@ -149,6 +149,9 @@ class ApplicationSchema(Schema):
     term_months = fields.Integer()
     encumbrance_id = fields.Integer()
     result_certificate_id = fields.Integer()
+    handover_case_id = fields.Integer(
+        metadata={"description": "该房屋的交房即交证办件（/api/v1/me/handover/{id}），随本申请推进"}
+    )
     utilities = fields.List(
         fields.Nested(UtilityStateSchema), metadata={"description": "水电气联动过户各项的状态"}
     )

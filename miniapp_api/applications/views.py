@@ -14,6 +14,7 @@ from ..database import db
 from ..downloads import content_disposition
 from ..errors import Problem
 from ..extensions import limiter
+from ..inputs import allow_body
 from ..partners.guards import API_KEY, partner_limit, partner_required
 from . import (
     bp,
@@ -208,6 +209,7 @@ def _kind_file(kind: kinds.DocumentKind, record: Any, fmt: str) -> Response:
 
 
 @bp.post("/partner/applications/<int:app_id>/materials")
+@allow_body(materials.MAX_BODY_BYTES)
 @partner_post
 @bp.arguments(s.MaterialFormSchema, location="form")
 @bp.response(201, s.MaterialSchema)

@@ -20,7 +20,9 @@ Events emitted today (keyword arguments in brackets):
   (``staff/certificate_service.py``).
 
 Status changes and views of applications have their own extension points in
-``applications/hooks.py`` (``on(status, listener)``, ``VIEW_EXTENDERS``).
+``applications/hooks.py`` (``on(status, listener)``, ``VIEW_EXTENDERS``); they are the events
+``application.status.<status>`` (app, previous) and ``application.view`` (app, view) here,
+which ``handover/follow.py`` listens to directly (handover may not import applications).
 """
 
 from __future__ import annotations

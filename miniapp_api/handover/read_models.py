@@ -22,7 +22,9 @@ from ..domain.stages import (
     unit_stage_index,
 )
 from ..errors import Problem
+from ..labels import APPLICATION_STATUS_LABELS
 from ..models import (
+    Application,
     Certificate,
     HandoverBlocker,
     HandoverCase,
@@ -313,7 +315,28 @@ def buyer_case_view(
         "certificate": certificate,
         "e_license": e_license,
         "subscribed": subscribed,
+        "application": linked_application(case),
         "updated_at": case.updated_at,
+    }
+
+
+def linked_application(case: HandoverCase) -> dict[str, Any] | None:
+    """The developer's latest transfer application of the unit (follow.py moves the case)."""
+    app = db.session.execute(
+        select(Application)
+        .where(Application.handover_case_id == case.id, Application.status != "withdrawn")
+        .order_by(Application.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if app is None:
+        return None
+    return {
+        "id": app.id,
+        "number": app.number,
+        "status": app.status,
+        "status_label": APPLICATION_STATUS_LABELS[app.status],
+        "acceptance_number": app.acceptance_number,
+        "promised_date": app.promised_date,
     }
 
 

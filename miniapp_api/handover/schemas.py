@@ -143,6 +143,15 @@ class LicenseLinkSchema(Schema):
     path = fields.String(metadata={"description": "电子证照接口路径 /api/v1/me/licenses/{id}"})
 
 
+class LinkedApplicationSchema(Schema):
+    id = fields.Integer(metadata={"description": "我的办件 /api/v1/me/applications 中的申请"})
+    number = fields.String()
+    status = fields.String()
+    status_label = fields.String()
+    acceptance_number = fields.String(allow_none=True)
+    promised_date = fields.Date(allow_none=True)
+
+
 class BuyerCaseSchema(Schema):
     id = fields.Integer()
     role = fields.String(metadata={"description": "buyer 购房人 / co_buyer 共同购房人"})
@@ -166,6 +175,11 @@ class BuyerCaseSchema(Schema):
     certificate = fields.Nested(CertificateLinkSchema, allow_none=True)
     e_license = fields.Nested(LicenseLinkSchema, allow_none=True)
     subscribed = fields.Boolean(metadata={"description": "已订阅微信进度通知"})
+    application = fields.Nested(
+        LinkedApplicationSchema,
+        allow_none=True,
+        metadata={"description": "开发企业为本房屋提交的转移登记申请（受理、登簿、缮证随其推进）"},
+    )
     updated_at = fields.DateTime()
 
 

@@ -40,7 +40,7 @@ from ..models import (
     RightHolder,
     StaffUser,
 )
-from . import notifications, rules
+from . import linked, notifications, rules
 from .read_models import (
     blockers_for_case,
     load_case,
@@ -57,9 +57,7 @@ def actor_of(staff: StaffUser) -> str:
     return f"staff:{staff.username}"[:64]
 
 
-# ===============================================================================================
-# Staff: moving cases
-# ===============================================================================================
+# === Staff: moving cases ======================================================================
 @dataclass
 class Move:
     """One requested case move, validated before anything is written."""
@@ -128,6 +126,7 @@ def check_case_move(
     _check_version("办件", version, case.version)
     current, wanted = unit_stage_index(case.stage), unit_stage_index(target)
     _check_changed("该办件", wanted, current, target)
+    linked.check_manual_move(case, target)  # an open transfer application moves d, e, f
     override = wanted != current + 1
     if override:
         _check_override(staff, reason, "办理环节只能按顺序逐步推进")
@@ -201,7 +200,7 @@ def _ensure_certificate(case: HandoverCase, right: PropertyRight, when: datetime
     return issue_certificate(right, kind="property", issued_at=when)
 
 
-def _apply_move(move: Move, staff: StaffUser, when: datetime) -> dict[str, Any]:
+def _apply_move(move: Move, actor: str, when: datetime) -> dict[str, Any]:
     case = move.case
     before = {"stage": case.stage, "version": case.version}
     index = unit_stage_index(move.target)
@@ -222,7 +221,7 @@ def _apply_move(move: Move, staff: StaffUser, when: datetime) -> dict[str, Any]:
             stage=move.target,
             reached_at=when,
             note=move.note or (move.reason if move.override else None),
-            actor=actor_of(staff),
+            actor=actor,
         )
     )
     db.session.flush()  # the version check happens here (StaleDataError on a lost race)
@@ -267,7 +266,7 @@ def advance_case(
     override = check_case_move(case, stage, version, staff, reason or note, blockers)
     move = Move(case, stage, note, reason or (note if override else None), override)
     try:
-        _apply_move(move, staff, utcnow())
+        _apply_move(move, actor_of(staff), utcnow())
     except StaleDataError:
         db.session.rollback()
         current = db.session.execute(
@@ -327,7 +326,7 @@ def advance_cases(items: Sequence[dict[str, Any]], staff: StaffUser) -> dict[str
     results = []
     for index, move in enumerate(moves):
         try:
-            results.append({"id": move.case.id, **_apply_move(move, staff, when)})
+            results.append({"id": move.case.id, **_apply_move(move, actor_of(staff), when)})
         except StaleDataError:
             db.session.rollback()
             raise _bulk_failed(
