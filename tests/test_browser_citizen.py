@@ -4,6 +4,7 @@ mode, verdict colours, and accessibility measured in the browser (`pytest -m bro
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -11,8 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import zxingcpp
 from a11y import axe_violations, low_contrast, small_targets, small_text
 from browser_fixtures import WECHAT_UA, ensure_account, horizontal_overflow, open_phone, screenshot
+from PIL import Image
+
+import verify
 
 pytestmark = pytest.mark.browser
 
@@ -557,6 +562,7 @@ def test_loading_shows_only_after_300_ms(app, phone, live_server, demo, name):
 # --- 4. 亮证 -------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
 def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
+    app.config["LICENSE_SHOW_REFRESH_SECONDS"] = 2  # test hook: a new picture every 2 s, not 60
     tab, errors = phone(mode)
     log_in(tab, app, demo, "zhang")
     tab.goto(live_server + "/app/licenses.html")
@@ -574,7 +580,28 @@ def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
     assert tab.get_by_role("link", name=re.compile("按用途出具电子证照")).is_visible()
     assert_accessible(tab, mode, "show")
     screenshot(tab, f"show-license-{mode}")
+    # After a refresh the picture carries a new short-lived QR; both verify as the certificate.
+    tab.wait_for_function(
+        "(first) => { const i = document.querySelector('#show-img');"
+        " return i.src !== first && i.complete && i.naturalWidth > 0; }",
+        arg=src,
+        timeout=15000,
+    )
+    later = tab.request.get(image.get_attribute("src"))
+    assert later.status == 200
+    tokens = [shown_qr(picture.body()), shown_qr(later.body())]
+    assert tokens[0] != tokens[1]
+    for token in tokens:
+        answer = tab.request.get(f"{live_server}/api/v1/verify/{token}").json()
+        assert (answer["verdict"], answer["reason"]) == ("authentic", "valid")
     assert real_errors(errors) == []
+
+
+def shown_qr(png: bytes) -> str:
+    """The verification token in a 亮证 picture's QR."""
+    codes = [c.text for c in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    assert len(codes) == 1
+    return verify.extract_token(codes[0])
 
 
 # --- 3 and 5. the app shows the server's verdict rows, in three states ------------------------

@@ -19,6 +19,7 @@ from .claims import (
     content_digest,
     digest_matches,
     format_number,
+    is_showing,
     new_document_id,
 )
 from .cose import DEFAULT_SKEW, Reason, Verdict, sign, verify
@@ -74,6 +75,7 @@ __all__ = [
     "digest_matches",
     "extract_token",
     "format_number",
+    "is_showing",
     "issue_token",
     "make_qr",
     "new_document_id",

@@ -239,6 +239,16 @@ def digest_matches(claims: Claims, fields: Mapping[str, str | int | None]) -> bo
     return hmac.compare_digest(claims.digest, content_digest(fields))
 
 
+def is_showing(claims: Claims) -> bool:
+    """A 亮证 code: a certificate token (kind 1 or 2) that carries an ``exp``. A certificate's
+    own token never expires; the short-lived copy shown on the holder's screen does
+    (docs/verification-token.md, section 4)."""
+    return claims.exp is not None and claims.kind in (
+        DocumentKind.PROPERTY,
+        DocumentKind.REGISTRATION,
+    )
+
+
 def _is_time(value: object) -> bool:
     return type(value) is int and 0 <= value <= MAX_TIME
 

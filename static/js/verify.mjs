@@ -628,6 +628,19 @@ async function ed25519Verify(publicKey, signature, message) {
 
 // ---- verification (rules 1-12) -------------------------------------------------------------
 
+/**
+ * A 亮证 code: a certificate token (property or registration) that carries an exp. A
+ * certificate's own token never expires; the short-lived copy on the holder's screen does
+ * (docs/verification-token.md, section 4; `verify.is_showing` in Python).
+ */
+export function isShowing(claims) {
+  return (
+    Boolean(claims) &&
+    claims.exp !== null &&
+    (claims.kind === "property" || claims.kind === "registration")
+  );
+}
+
 function verdict(reason, { claims = null, kid = null, detail = "" } = {}) {
   return { ok: reason === "valid", reason, detail, kid: kid && b64urlEncode(kid), claims };
 }
