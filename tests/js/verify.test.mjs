@@ -14,6 +14,7 @@ import {
   ed25519Backend,
   extractToken,
   fromHex,
+  isShowing,
   setEd25519Backend,
   sigStructure,
   textToToken,
@@ -130,4 +131,20 @@ test("the CLI: --json, key set unavailable (11), usage (2)", () => {
   assert.equal(bad.status, 11); // not a JWK Set
   assert.equal(spawnSync("node", [CLI, v.token]).status, 2);
   assert.equal(spawnSync("node", [CLI, "--keys", JWKS]).status, 2);
+});
+
+test("isShowing: a certificate token with an exp is a 亮证 code, nothing else is", async () => {
+  const expected = {
+    valid: false,
+    expired: true,
+    valid_elicense_copy: false,
+    valid_housing_proof: false,
+  };
+  for (const [name, showing] of Object.entries(expected)) {
+    const v = load(`${name}.json`);
+    const answer = await verify(v.token, KEYSET, { now: v.now });
+    assert.ok(answer.claims, name);
+    assert.equal(isShowing(answer.claims), showing, name);
+  }
+  assert.equal(isShowing(null), false);
 });
