@@ -213,3 +213,20 @@ def test_the_js_verifier_agrees_on_showing_tokens(app, client, citizen_headers, 
         [node_bin, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60
     )
     assert json.loads(out.stdout) == ["expired", True], out.stderr
+
+
+def test_is_showing_only_for_short_lived_certificate_tokens():
+    def claims(kind: verify.DocumentKind, exp: int | None) -> verify.Claims:
+        return verify.Claims(
+            iss="12430100MB1C23456X", iat=1000, kind=kind, document_id=b"i" * 12,
+            number=verify.compact_number("湘(2022)汨罗市不动产权第0001234号"), digest=b"d" * 16,
+            exp=exp,
+        )  # fmt: skip
+
+    kinds = verify.DocumentKind
+    assert verify.is_showing(claims(kinds.PROPERTY, 1120))
+    assert verify.is_showing(claims(kinds.REGISTRATION, 1000 + verify.SHOWING_MAX_SECONDS))
+    assert not verify.is_showing(claims(kinds.PROPERTY, 1001 + verify.SHOWING_MAX_SECONDS))
+    assert not verify.is_showing(claims(kinds.PROPERTY, None))  # the paper's own QR
+    assert not verify.is_showing(claims(kinds.ELICENSE_COPY, 1120))
+    assert not verify.is_showing(claims(kinds.HOUSING_PROOF, 1120))

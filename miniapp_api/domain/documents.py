@@ -169,14 +169,14 @@ def showing_token(doc: IssuedDocument, *, iat: int, exp: int) -> str:
 
     The same claims as the permanent token on the paper — kind, document id, number and
     content digest — signed afresh with the active key, issued at ``iat`` and valid until
-    ``exp``; nothing is stored (verification finds the certificate's :class:`IssuedDocument`
-    by document id, as for the permanent token). Certificates' own tokens never carry an
-    ``exp``, so a certificate token with one is always a showing (verification/service.py).
+    ``exp`` (at most ``verify.SHOWING_MAX_SECONDS`` later); nothing is stored (verification
+    finds the certificate's :class:`IssuedDocument` by document id, as for the permanent
+    token), and ``verify.is_showing`` tells such a token from the certificate's own.
     """
     if doc.kind not in CERTIFICATE_DOCUMENT_KINDS.values() or doc.certificate is None:
         raise ValueError("only a certificate's document can be shown")
-    if exp <= iat:
-        raise ValueError("exp must be later than iat")
+    if not 0 < exp - iat <= verify.SHOWING_MAX_SECONDS:
+        raise ValueError("a showing lives more than 0 s and at most SHOWING_MAX_SECONDS")
     return verify.issue_token(
         FixedSigner(keystore().signer()),  # type: ignore[arg-type]
         issuer=current_app.config["REGISTRY_ISSUER_CODE"],

@@ -23,6 +23,8 @@ from typing import Any, ClassVar, cast
 from flask import current_app
 from marshmallow import Schema, fields
 
+import verify
+
 from .. import downloads, rendering
 from ..clock import CHINA_TZ
 from ..database import db
@@ -52,7 +54,8 @@ class ShowLinkSchema(Schema):
 
 def refresh_seconds() -> int:
     """How often the app fetches a new picture (``LICENSE_SHOW_REFRESH_SECONDS``)."""
-    return max(1, int(current_app.config.get("LICENSE_SHOW_REFRESH_SECONDS", REFRESH_SECONDS)))
+    seconds = int(current_app.config.get("LICENSE_SHOW_REFRESH_SECONDS", REFRESH_SECONDS))
+    return min(max(1, seconds), verify.SHOWING_MAX_SECONDS // 2)
 
 
 def qr_lifetime() -> int:

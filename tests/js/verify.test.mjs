@@ -15,6 +15,7 @@ import {
   extractToken,
   fromHex,
   isShowing,
+  SHOWING_MAX_SECONDS,
   setEd25519Backend,
   sigStructure,
   textToToken,
@@ -136,7 +137,7 @@ test("the CLI: --json, key set unavailable (11), usage (2)", () => {
 test("isShowing: a certificate token with an exp is a 亮证 code, nothing else is", async () => {
   const expected = {
     valid: false,
-    expired: true,
+    expired: false, // a property token with a 30-day exp: expired, but no 亮证 code
     valid_elicense_copy: false,
     valid_housing_proof: false,
   };
@@ -147,4 +148,11 @@ test("isShowing: a certificate token with an exp is a 亮证 code, nothing else 
     assert.equal(isShowing(answer.claims), showing, name);
   }
   assert.equal(isShowing(null), false);
+  const claims = (kind, iat, exp) => ({ kind, iat, exp });
+  assert.equal(isShowing(claims("property", 1000, 1120)), true);
+  assert.equal(isShowing(claims("registration", 1000, 1000 + SHOWING_MAX_SECONDS)), true);
+  assert.equal(isShowing(claims("property", 1000, 1001 + SHOWING_MAX_SECONDS)), false);
+  assert.equal(isShowing(claims("property", 1000, null)), false);
+  assert.equal(isShowing(claims("elicense_copy", 1000, 1120)), false);
+  assert.equal(isShowing(claims("housing_proof", 1000, 1120)), false);
 });
