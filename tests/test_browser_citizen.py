@@ -18,6 +18,7 @@ from browser_fixtures import WECHAT_UA, ensure_account, horizontal_overflow, ope
 from PIL import Image
 
 import verify
+from verify.cose import parse_envelope
 
 pytestmark = pytest.mark.browser
 
@@ -576,6 +577,8 @@ def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
     assert re.match(re.escape(live_server) + r"/api/v1/files/", src)
     picture = tab.request.get(src)  # no Authorization header: it opens inside WeChat
     assert picture.status == 200 and picture.headers["content-type"] == "image/png"
+    first = shown_qr(picture.body())
+    assert verdict_of(tab, live_server, first) == ("authentic", "valid")
     assert "秒后自动更新" in tab.locator("#show-refresh").inner_text()
     assert tab.get_by_role("link", name=re.compile("按用途出具电子证照")).is_visible()
     assert_accessible(tab, mode, "show")
@@ -589,12 +592,25 @@ def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
     )
     later = tab.request.get(image.get_attribute("src"))
     assert later.status == 200
-    tokens = [shown_qr(picture.body()), shown_qr(later.body())]
-    assert tokens[0] != tokens[1]
-    for token in tokens:
-        answer = tab.request.get(f"{live_server}/api/v1/verify/{token}").json()
-        assert (answer["verdict"], answer["reason"]) == ("authentic", "valid")
+    second = shown_qr(later.body())
+    assert second != first
+    assert verdict_of(tab, live_server, second) == ("authentic", "valid")
+    # The first picture's QR lived 2 × 2 s: forwarded now, it says so on the /v/ page.
+    raw = verify.token_from_url(first)
+    exp = verify.Claims.from_payload(parse_envelope(raw).payload).exp
+    time.sleep(max(0.0, exp - time.time() + 0.5))
+    assert verdict_of(tab, live_server, first) == ("expired", "showing_expired")
+    page = tab.context.new_page()
+    page.goto(f"{live_server}/v/{first}")
+    assert page.locator(".verdict__title").inner_text() == "亮证码已过期"
+    assert "请权利人重新亮证" in page.locator("main").inner_text()
+    page.close()
     assert real_errors(errors) == []
+
+
+def verdict_of(tab: Any, live_server: str, token: str) -> tuple[str, str]:
+    answer = tab.request.get(f"{live_server}/api/v1/verify/{token}").json()
+    return answer["verdict"], answer["reason"]
 
 
 def shown_qr(png: bytes) -> str:
