@@ -113,6 +113,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         ),
         # Header-free download links of copies and proofs (seconds, at most 600).
         "DOWNLOAD_LINK_TTL": min(600, int(env.get("DOWNLOAD_LINK_TTL", "300"))),
+        # 亮证: seconds between pictures; each picture's QR verifies twice that (docs/webapp.md).
+        "LICENSE_SHOW_REFRESH_SECONDS": int(env.get("LICENSE_SHOW_REFRESH_SECONDS", "60")),
         # WeChat notification outbox delivery (docs/handover.md).
         "NOTIFY_LEASE_SECONDS": int(env.get("NOTIFY_LEASE_SECONDS", "60")),
         "NOTIFY_MAX_ATTEMPTS": int(env.get("NOTIFY_MAX_ATTEMPTS", "5")),

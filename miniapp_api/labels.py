@@ -43,6 +43,12 @@ TONE_WARN_HEADLINE = "证书真实，但该房产"
 TONE_WARN_ADVICE = "交易前请向登记中心核实。"
 TONE_CHANGED_HEADLINE = "证书真实，但登记内容已有变更"
 TONE_CHANGED_ADVICE = "请以登记簿记载为准，交易前请向登记中心核实。"
+# A 亮证 picture's QR lives two minutes (licenses/showing.py): past that it is stale, not false.
+SHOWING_EXPIRED_HEADLINE = "亮证码已过期"
+SHOWING_EXPIRED_ADVICE = (
+    "这是权利人亮证时出示的临时二维码，仅在出示后约 2 分钟内有效，不代表证书无效。"
+    "请权利人重新亮证后扫描新的二维码，或扫描纸质证书上的二维码核验。"
+)
 
 # --- documents and the register -----------------------------------------------------------
 DOCUMENT_KIND_LABELS = {

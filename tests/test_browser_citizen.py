@@ -4,6 +4,7 @@ mode, verdict colours, and accessibility measured in the browser (`pytest -m bro
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -11,8 +12,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import zxingcpp
 from a11y import axe_violations, low_contrast, small_targets, small_text
 from browser_fixtures import WECHAT_UA, ensure_account, horizontal_overflow, open_phone, screenshot
+from PIL import Image
+
+import verify
+from verify.cose import parse_envelope
 
 pytestmark = pytest.mark.browser
 
@@ -557,6 +563,7 @@ def test_loading_shows_only_after_300_ms(app, phone, live_server, demo, name):
 # --- 4. 亮证 -------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode", MODES)
 def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
+    app.config["LICENSE_SHOW_REFRESH_SECONDS"] = 2  # test hook: a new picture every 2 s, not 60
     tab, errors = phone(mode)
     log_in(tab, app, demo, "zhang")
     tab.goto(live_server + "/app/licenses.html")
@@ -570,11 +577,47 @@ def test_show_my_certificate_is_one_tap(app, phone, live_server, demo, mode):
     assert re.match(re.escape(live_server) + r"/api/v1/files/", src)
     picture = tab.request.get(src)  # no Authorization header: it opens inside WeChat
     assert picture.status == 200 and picture.headers["content-type"] == "image/png"
+    first = shown_qr(picture.body())
+    assert verdict_of(tab, live_server, first) == ("authentic", "valid")
     assert "秒后自动更新" in tab.locator("#show-refresh").inner_text()
     assert tab.get_by_role("link", name=re.compile("按用途出具电子证照")).is_visible()
     assert_accessible(tab, mode, "show")
     screenshot(tab, f"show-license-{mode}")
+    # After a refresh the picture carries a new short-lived QR; both verify as the certificate.
+    tab.wait_for_function(
+        "(first) => { const i = document.querySelector('#show-img');"
+        " return i.src !== first && i.complete && i.naturalWidth > 0; }",
+        arg=src,
+        timeout=15000,
+    )
+    later = tab.request.get(image.get_attribute("src"))
+    assert later.status == 200
+    second = shown_qr(later.body())
+    assert second != first
+    assert verdict_of(tab, live_server, second) == ("authentic", "valid")
+    # The first picture's QR lived 2 × 2 s: forwarded now, it says so on the /v/ page.
+    raw = verify.token_from_url(first)
+    exp = verify.Claims.from_payload(parse_envelope(raw).payload).exp
+    time.sleep(max(0.0, exp - time.time() + 0.5))
+    assert verdict_of(tab, live_server, first) == ("expired", "showing_expired")
+    page = tab.context.new_page()
+    page.goto(f"{live_server}/v/{first}")
+    assert page.locator(".verdict__title").inner_text() == "亮证码已过期"
+    assert "请权利人重新亮证" in page.locator("main").inner_text()
+    page.close()
     assert real_errors(errors) == []
+
+
+def verdict_of(tab: Any, live_server: str, token: str) -> tuple[str, str]:
+    answer = tab.request.get(f"{live_server}/api/v1/verify/{token}").json()
+    return answer["verdict"], answer["reason"]
+
+
+def shown_qr(png: bytes) -> str:
+    """The verification token in a 亮证 picture's QR."""
+    codes = [c.text for c in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))]
+    assert len(codes) == 1
+    return verify.extract_token(codes[0])
 
 
 # --- 3 and 5. the app shows the server's verdict rows, in three states ------------------------

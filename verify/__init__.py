@@ -12,6 +12,7 @@ from .claims import (
     DIGEST_LENGTH,
     DOCUMENT_ID_LENGTH,
     MAX_NUMBER_TEXT_BYTES,
+    SHOWING_MAX_SECONDS,
     CertificateNumber,
     Claims,
     DocumentKind,
@@ -19,6 +20,7 @@ from .claims import (
     content_digest,
     digest_matches,
     format_number,
+    is_showing,
     new_document_id,
 )
 from .cose import DEFAULT_SKEW, Reason, Verdict, sign, verify
@@ -51,6 +53,7 @@ __all__ = [
     "MAX_NUMBER_TEXT_BYTES",
     "MAX_TOKEN_BYTES",
     "QR_MAX_VERSION",
+    "SHOWING_MAX_SECONDS",
     "CertificateNumber",
     "Claims",
     "DocumentKind",
@@ -74,6 +77,7 @@ __all__ = [
     "digest_matches",
     "extract_token",
     "format_number",
+    "is_showing",
     "issue_token",
     "make_qr",
     "new_document_id",

@@ -239,6 +239,21 @@ def digest_matches(claims: Claims, fields: Mapping[str, str | int | None]) -> bo
     return hmac.compare_digest(claims.digest, content_digest(fields))
 
 
+SHOWING_MAX_SECONDS = 3600  # the longest lifetime (exp - iat) of a 亮证 code
+
+
+def is_showing(claims: Claims) -> bool:
+    """A 亮证 code: a certificate token (kind 1 or 2) that lives at most an hour
+    (``exp`` − ``iat`` ≤ :data:`SHOWING_MAX_SECONDS`). A certificate's own token has no
+    ``exp``; the copy shown on the holder's screen lives two minutes
+    (docs/verification-token.md, section 4)."""
+    return (
+        claims.exp is not None
+        and claims.exp - claims.iat <= SHOWING_MAX_SECONDS
+        and claims.kind in (DocumentKind.PROPERTY, DocumentKind.REGISTRATION)
+    )
+
+
 def _is_time(value: object) -> bool:
     return type(value) is int and 0 <= value <= MAX_TIME
 

@@ -73,6 +73,7 @@ __all__ = [
     "qr_png",
     "qr_svg",
     "qr_text",
+    "showing_token",
 ]
 
 # Our document kinds (IssuedDocument.kind) and the kind codes carried in the token.
@@ -161,6 +162,31 @@ def issue_document(
         doc.certificate = certificate
     db.session.add(doc)
     return doc
+
+
+def showing_token(doc: IssuedDocument, *, iat: int, exp: int) -> str:
+    """A short-lived token for a certificate's own signed document (亮证, licenses/showing.py).
+
+    The same claims as the permanent token on the paper — kind, document id, number and
+    content digest — signed afresh with the active key, issued at ``iat`` and valid until
+    ``exp`` (at most ``verify.SHOWING_MAX_SECONDS`` later); nothing is stored (verification
+    finds the certificate's :class:`IssuedDocument` by document id, as for the permanent
+    token), and ``verify.is_showing`` tells such a token from the certificate's own.
+    """
+    if doc.kind not in CERTIFICATE_DOCUMENT_KINDS.values() or doc.certificate is None:
+        raise ValueError("only a certificate's document can be shown")
+    if not 0 < exp - iat <= verify.SHOWING_MAX_SECONDS:
+        raise ValueError("a showing lives more than 0 s and at most SHOWING_MAX_SECONDS")
+    return verify.issue_token(
+        FixedSigner(keystore().signer()),  # type: ignore[arg-type]
+        issuer=current_app.config["REGISTRY_ISSUER_CODE"],
+        kind=KIND_CODES[doc.kind],
+        document_id=doc.document_id,
+        number=doc.certificate.number,
+        digest=doc.content_digest,
+        iat=iat,
+        exp=exp,
+    )
 
 
 def document_url(doc: IssuedDocument | str) -> str:

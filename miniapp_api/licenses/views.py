@@ -137,8 +137,10 @@ downloads.add_document_routes(
 @bp.alt_response(409, description="证书已注销或已换证，不能亮证")
 @bp.doc(
     summary="亮证",
-    description="本人电子证照的图片（带“仅供查看”水印、亮证时间和证书核验二维码）的短时链接；"
-    "请每 60 秒重新获取一次。不生成加注件，不需要事由。",
+    description="本人电子证照的图片（带“仅供查看”水印、亮证时间和亮证核验二维码）的短时链接；"
+    "请每 refresh_seconds（默认 60）秒重新获取一次。图片中的二维码是同一证书的短时核验码"
+    "（qr_expires_at 后核验为「亮证码已过期」），纸质证书上的二维码不受影响。"
+    "不生成加注件，不需要事由。",
     security=BEARER,
 )
 def show_license(license_id: int) -> dict[str, Any]:

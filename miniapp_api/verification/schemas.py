@@ -90,6 +90,7 @@ class VerificationAnswerSchema(Schema):
         required=True,
         metadata={
             "description": "valid, content_changed, cancelled, superseded, expired, "
+            "showing_expired（亮证码已过期，请权利人重新亮证；不代表证书无效）, "
             "unknown_key, bad_signature, compromised_key, number_mismatch, "
             "not_found, not_yet_valid, no_match"
         },

@@ -9,7 +9,8 @@ Verdicts (``Answer.verdict``):
 ``authentic``         signature valid, document known, certificate valid (or proof/copy in date)
 ``cancelled``         the certificate (or the certificate behind a copy) was cancelled (注销)
 ``superseded``        the certificate was replaced by a new one (换证)
-``expired``           a proof or copy past its validity (token ``exp`` or record)
+``expired``           a proof or copy past its validity (token ``exp`` or record), or a 亮证
+                      picture's short-lived QR past its ``exp`` (reason ``showing_expired``)
 ``forged``            the signature does not verify, the key is unknown or compromised, or the
                       signed number does not match the record
 ``unknown_document``  the signature is ours but no such document is on record (or, by number,
@@ -93,7 +94,7 @@ class Answer:
     @property
     def tone(self) -> dict[str, str]:
         """Three states (green / amber / red) with icon and words: see tone.py."""
-        return tone_of(self.verdict, self.encumbrances, self.content_changed)
+        return tone_of(self.verdict, self.encumbrances, self.content_changed, self.reason)
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -161,9 +162,23 @@ def check_token(text: str, *, now: datetime | None = None) -> Answer:
     if view.number is not None and not _number_matches(claims, view.number):
         return Answer("forged", "number_mismatch", now, document_id=doc_hex, kind=kind)
     result = _answer_from_view(view, now, doc_hex, kind)
+    if reason is Reason.EXPIRED and verify.is_showing(claims):
+        return _showing_expired(result)
     if reason is Reason.EXPIRED and result.verdict == "authentic":
         result.verdict, result.reason = "expired", "expired"
     return result
+
+
+def _showing_expired(result: Answer) -> Answer:
+    """A 亮证 QR past its ``exp`` (a screenshot forwarded later): ``expired`` with reason
+    ``showing_expired`` — the code is stale, the certificate is not called invalid; no
+    document data and no live status (ask the holder to show it again)."""
+    if result.verdict not in ("authentic", "expired"):
+        return result  # cancelled or superseded since: that is the news
+    return Answer(
+        "expired", "showing_expired", result.as_of, document_id=result.document_id,
+        kind=result.kind,
+    )  # fmt: skip
 
 
 def _number_matches(claims: Claims, number: str) -> bool:

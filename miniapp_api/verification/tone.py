@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..labels import (
+    SHOWING_EXPIRED_ADVICE,
+    SHOWING_EXPIRED_HEADLINE,
     TONE_CHANGED_ADVICE,
     TONE_CHANGED_HEADLINE,
     TONE_ENCUMBRANCE_WORDS,
@@ -28,9 +30,16 @@ ICONS = TONE_ICONS
 
 
 def tone_of(
-    verdict: str, encumbrances: list[dict[str, Any]], content_changed: bool
+    verdict: str, encumbrances: list[dict[str, Any]], content_changed: bool, reason: str = ""
 ) -> dict[str, str]:
     """``{tone, icon, headline, advice}`` for one answer."""
+    if reason == "showing_expired":  # a stale 亮证 code: ask for a fresh one, not "invalid"
+        return {
+            "tone": "bad",
+            "icon": ICONS["bad"],
+            "headline": SHOWING_EXPIRED_HEADLINE,
+            "advice": SHOWING_EXPIRED_ADVICE,
+        }
     if verdict != "authentic":
         return {
             "tone": "bad",

@@ -3,7 +3,7 @@
  * time it was fetched), the local verdict in words, and the live status from the server.
  * Used by the scan page (scan-offline.mjs) and the /v/ page (v-page.mjs). No framework.
  */
-import { KeySet, ed25519Backend, extractToken, textToToken, verify } from "./verify.mjs";
+import { KeySet, ed25519Backend, extractToken, isShowing, textToToken, verify } from "./verify.mjs";
 
 export const JWKS_URL = "/.well-known/jwks.json";
 const STORE_KEY = "bdc.jwks"; // localStorage copy for browsers without a service worker
@@ -117,6 +117,9 @@ export function localWords(verdict, registryName) {
     case "valid":
       return ["ok", signed, "二维码内容未被篡改。"];
     case "expired":
+      if (isShowing(verdict.claims)) {
+        return ["warn", "亮证码已过期（本机核验）", "这是亮证时出示的临时二维码，不代表证书无效，请权利人重新亮证。"];
+      }
       return ["warn", signed, "但已超过有效期，请要求对方重新开具。"];
     case "not_yet_valid":
       return ["warn", "签名有效（本机核验），但签发时间晚于本机时间", "请检查手机的日期和时间。"];

@@ -628,6 +628,24 @@ async function ed25519Verify(publicKey, signature, message) {
 
 // ---- verification (rules 1-12) -------------------------------------------------------------
 
+/** The longest lifetime (exp - iat) of a 亮证 code, seconds. */
+export const SHOWING_MAX_SECONDS = 3600;
+
+/**
+ * A 亮证 code: a certificate token (property or registration) that lives at most an hour
+ * (exp - iat <= SHOWING_MAX_SECONDS). A certificate's own token has no exp; the copy on the
+ * holder's screen lives two minutes (docs/verification-token.md, section 4;
+ * `verify.is_showing` in Python).
+ */
+export function isShowing(claims) {
+  return (
+    Boolean(claims) &&
+    claims.exp !== null &&
+    claims.exp - claims.iat <= SHOWING_MAX_SECONDS &&
+    (claims.kind === "property" || claims.kind === "registration")
+  );
+}
+
 function verdict(reason, { claims = null, kid = null, detail = "" } = {}) {
   return { ok: reason === "valid", reason, detail, kid: kid && b64urlEncode(kid), claims };
 }

@@ -14,6 +14,8 @@ import {
   ed25519Backend,
   extractToken,
   fromHex,
+  isShowing,
+  SHOWING_MAX_SECONDS,
   setEd25519Backend,
   sigStructure,
   textToToken,
@@ -130,4 +132,27 @@ test("the CLI: --json, key set unavailable (11), usage (2)", () => {
   assert.equal(bad.status, 11); // not a JWK Set
   assert.equal(spawnSync("node", [CLI, v.token]).status, 2);
   assert.equal(spawnSync("node", [CLI, "--keys", JWKS]).status, 2);
+});
+
+test("isShowing: a certificate token with an exp is a 亮证 code, nothing else is", async () => {
+  const expected = {
+    valid: false,
+    expired: false, // a property token with a 30-day exp: expired, but no 亮证 code
+    valid_elicense_copy: false,
+    valid_housing_proof: false,
+  };
+  for (const [name, showing] of Object.entries(expected)) {
+    const v = load(`${name}.json`);
+    const answer = await verify(v.token, KEYSET, { now: v.now });
+    assert.ok(answer.claims, name);
+    assert.equal(isShowing(answer.claims), showing, name);
+  }
+  assert.equal(isShowing(null), false);
+  const claims = (kind, iat, exp) => ({ kind, iat, exp });
+  assert.equal(isShowing(claims("property", 1000, 1120)), true);
+  assert.equal(isShowing(claims("registration", 1000, 1000 + SHOWING_MAX_SECONDS)), true);
+  assert.equal(isShowing(claims("property", 1000, 1001 + SHOWING_MAX_SECONDS)), false);
+  assert.equal(isShowing(claims("property", 1000, null)), false);
+  assert.equal(isShowing(claims("elicense_copy", 1000, 1120)), false);
+  assert.equal(isShowing(claims("housing_proof", 1000, 1120)), false);
 });

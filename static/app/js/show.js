@@ -1,6 +1,7 @@
 /* 亮证: the holder's e-license as a full-width picture. POST /api/v1/me/licenses/{id}/show
- * answers a short-lived signed PNG link (「仅供查看」 and the time across it, the certificate's
- * QR); the page asks again every 60 s. WeChat saves it by long-press (no blob downloads). */
+ * answers a short-lived signed PNG link (「仅供查看」 and the time across it, and a QR that
+ * verifies for two refresh intervals only); the page asks again every refresh_seconds (60 s).
+ * WeChat saves it by long-press (no blob downloads); a saved copy's QR soon says 亮证码已过期. */
 (function () {
   "use strict";
   var B = window.BDC;
@@ -16,10 +17,10 @@
     var box = B.$("#show-refresh");
     clearInterval(timer);
     var left = seconds;
-    box.textContent = "图片和亮证时间 " + left + " 秒后自动更新";
+    box.textContent = "图片和核验二维码 " + left + " 秒后自动更新";
     timer = setInterval(function () {
       left -= 1;
-      if (left > 0) box.textContent = "图片和亮证时间 " + left + " 秒后自动更新";
+      if (left > 0) box.textContent = "图片和核验二维码 " + left + " 秒后自动更新";
     }, 1000);
   }
 
