@@ -278,4 +278,6 @@ def test_utility_tasks_in_the_console(
     desk.goto(f"{live}/staff/figures")
     desk.wait_for_selector("#chart-utility canvas")
     assert "水电气联动过户" in desk.inner_text("main")
+    axe_check(desk, "figures-utilities")
+    screenshot(desk, "console-figures-utilities")
     assert page_errors == []
