@@ -102,6 +102,8 @@ def test_a_rejected_application_leaves_the_overdue_list(
     assert response.status_code == 200, response.get_json()
     page = client.get("/staff/notifications").text
     assert "没有逾期未答复的水电气协办任务" in page
+    card = _utilities_card(client, transfer["id"])
+    assert card.count("申请已结束，协办任务已取消") == 3 and "受理后生成" not in card
 
 
 # --- application screen --------------------------------------------------------------------

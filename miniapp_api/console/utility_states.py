@@ -11,6 +11,7 @@ from ..models import Application, UtilityTask
 from ..utilities import tasks
 
 TASK_STATUS_LABELS = {"pending": "待答复", "answered": "已答复", "cancelled": "已取消"}
+ENDED = ("rejected", "declined", "withdrawn")
 
 
 def _answer(task: UtilityTask) -> str:
@@ -45,10 +46,12 @@ def for_application(app: Application, view: dict[str, Any]) -> list[dict[str, An
     if not states:
         return []
     live = tasks.live_tasks(app)
+    waiting = "申请已结束，协办任务已取消" if app.status in ENDED else "受理后生成协办核验任务"
     return [
         {
             **state,
             "service_name": UTILITY_SERVICE_NAMES.get(state["service"], state["service"]),
+            "no_tasks": waiting,
             "tasks": [_task_row(t) for t in live if t.service == state["service"]],
         }
         for state in states
