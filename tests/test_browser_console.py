@@ -185,7 +185,7 @@ def test_a_day_at_the_window(live_server, desk, page_errors, client, demo, citiz
     # Figures: charts drawn from our own origin, tables beneath
     desk.goto(f"{live}/staff/figures?from=2026-01-01&to=2026-12-31")
     desk.wait_for_selector("#chart-monthly canvas")
-    assert desk.locator(".chart canvas").count() == 6
+    assert desk.locator(".chart canvas").count() == 7  # six, and the utility transfers
     axe_check(desk, "figures")
     screenshot(desk, "console-figures")
 
@@ -230,4 +230,54 @@ def test_an_admin_clears_a_hold_in_the_browser(
     screenshot(desk, "console-application-hold")
     desk.click("button:has-text('解除异议')")
     desk.wait_for_selector(".msg-ok:has-text('异议已解除')")
+    assert page_errors == []
+
+
+def test_utility_tasks_in_the_console(
+    live_server, desk, page_errors, client, demo, citizen_headers, staff_headers, monkeypatch
+):
+    """水电气联动过户 in the console: the overdue tasks on the notifications screen, each
+    service's task state on the application, the transfers chart on the figures page."""
+    from datetime import UTC, datetime, timedelta
+
+    from utilities_support import accept, file_transfer, pending, utility_answer, utility_headers
+
+    from miniapp_api.utilities import tasks
+
+    live = live_server
+    staff_user("wang.clerk", "clerk")
+    unit = sole_unit(person_by_key(demo, "zhang").id)
+    utilities = [{"service": "water", "account_number": "W0012345"}, {"service": "power"}]
+    created = file_transfer(
+        client, demo, partner_headers("agency"), unit, citizen_headers, utilities
+    )
+    accept(client, staff_headers("clerk"), citizen_headers, created["id"])
+    water = utility_headers("water")
+    [check] = pending(client, demo, water, "check")
+    answer = utility_answer(
+        client, demo, water, check["id"], result="arrears", amount_due="236.40", reason="水费"
+    )
+    assert answer.status_code == 200, answer.get_json()
+    moved = datetime.now(UTC) + timedelta(days=14)  # power's check is overdue by then
+    monkeypatch.setattr(tasks, "now", lambda: moved)
+
+    sign_in(desk, live, "wang.clerk")
+    desk.click("nav >> text=通知")
+    rows = desk.locator("#overdue-utility-tasks tbody tr.overdue")
+    assert rows.count() == 1 and "供电" in rows.first.inner_text()
+    axe_check(desk, "notifications-utilities")
+    screenshot(desk, "console-notifications-utilities")
+    rows.first.locator("a").click()
+    desk.wait_for_url(f"{live}/staff/applications/{created['id']}")
+    card = desk.locator("#utilities")
+    assert "有欠费 ¥236.40（水费）" in card.inner_text()
+    assert card.locator("tr.overdue").count() == 1
+    axe_check(desk, "application-utilities")
+    screenshot(desk, "console-application-utilities")
+
+    desk.goto(f"{live}/staff/figures")
+    desk.wait_for_selector("#chart-utility canvas")
+    assert "水电气联动过户" in desk.inner_text("main")
+    axe_check(desk, "figures-utilities")
+    screenshot(desk, "console-figures-utilities")
     assert page_errors == []

@@ -27,6 +27,7 @@ from ..models import Application, Partner
 from . import bp
 from .auth import admin_required, frameable
 from .forms import FormInvalid, act, as_int, load, messages
+from .utility_states import for_application as utility_states
 
 PER_PAGE = 50
 # Applications the window has to act on (the queue's default).
@@ -171,6 +172,7 @@ def _application_screen(app_id: int) -> str:
         status_labels=STATUS_LABELS,
         urgency=urgency(view, today()),
         events=app.events,
+        utilities=utility_states(app, view),
     )
 
 

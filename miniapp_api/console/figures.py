@@ -6,7 +6,8 @@ called for the whole period and for each month in it, so the console and
 ``GET /api/v1/stats/applications`` can never disagree. The rest are counts over the same China
 calendar days: applications by partner, verifications by channel (the audit log's
 ``verification.check`` rows, as the monthly digest reads them), and 交房即交证 units handed
-over (keys and deed together) with their deeds.
+over (keys and deed together) with their deeds. The linked utility transfers (水电气联动过户)
+are the stats API's ``utility_transfers`` for the period, as they are.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..errors import Problem
 from ..handover import rules
 from ..labels import APPLICATION_CHANNEL_LABELS as CHANNEL_LABELS
 from ..labels import APPLICATION_KIND_LABELS as KIND_LABELS
+from ..labels import UTILITY_SERVICE_NAMES
 from ..models import Application, AuditEvent, HandoverCase, HandoverStageEvent, Partner
 from . import bp
 
@@ -130,6 +132,20 @@ def _handed_over(lo: datetime, hi: datetime) -> tuple[int, int]:
     return int(units), int(deeds)
 
 
+def _utility_transfers(total: dict[str, Any]) -> list[dict[str, Any]]:
+    """The stats API's ``utility_transfers`` (per service: requested, completed, median
+    working days from 登簿 to 已过户), one row per service in the API's order."""
+    return [
+        {"key": k, "label": UTILITY_SERVICE_NAMES.get(k, k), **v}
+        for k, v in total.get("utility_transfers", {}).items()
+    ]
+
+
+def _median(value: float | None) -> str:
+    """Working days as text ('1.5', '—' when nothing completed), so no table reads it as a rate."""
+    return "—" if value is None else f"{value:g}"
+
+
 def compute(start: date, end: date) -> dict[str, Any]:
     total = reports.stats(start, end)
     monthly = []
@@ -171,6 +187,7 @@ def compute(start: date, end: date) -> dict[str, Any]:
             for k, v in _verifications(lo, hi).items()
         ],
         "handover": {"handed_over": units, "with_deed": deeds},
+        "utility_transfers": _utility_transfers(total),
     }
 
 
@@ -238,6 +255,14 @@ def tables(fig: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
             "核验（按渠道）",
             ["渠道", "次数"],
             [[i["label"], i["count"]] for i in fig["verifications"]],
+        ),
+        (
+            "水电气联动过户",
+            ["服务", "申请过户（笔）", "已过户（笔）", "办理用时中位数（工作日）"],
+            [
+                [i["label"], i["requested"], i["completed"], _median(i["median_working_days"])]
+                for i in fig["utility_transfers"]
+            ],
         ),
     ]
 

@@ -1,5 +1,6 @@
 """Notifications needing a person: WeChat messages whose send failed or whose outcome is
-unknown (resend or drop, admins), and partner webhooks that gave up."""
+unknown (resend or drop, admins), partner webhooks that gave up, and overdue utility tasks
+(``utilities.overdue.list_for_staff``, behind ``GET /staff/utility-tasks?overdue=true``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from .. import outbox
 from ..database import db
 from ..domain import audit
 from ..errors import Problem
+from ..labels import UTILITY_SERVICE_NAMES
 from ..models import NotificationOutbox, Partner, WebhookDelivery, WebhookEndpoint, utcnow
+from ..utilities import overdue
 from . import bp
 from .auth import admin_required
 from .forms import act
@@ -44,10 +47,16 @@ def _notifications_screen() -> str:
         .order_by(WebhookDelivery.id.desc())
         .limit(PER_PAGE)
     ).all()
+    late = overdue.list_for_staff(
+        status="pending", step=None, service=None, overdue=True, page=1, per_page=PER_PAGE
+    )
     return render_template(
         "console/notifications.html",
         messages=messages,
         webhooks=[{"d": d, "url": url, "partner": name} for d, url, name in hooks],
+        utility_tasks=late["items"],
+        utility_total=late["total"],
+        service_names=UTILITY_SERVICE_NAMES,
         page=page,
     )
 

@@ -48,4 +48,14 @@
       { name: "其中已发证", type: "bar", data: fig.monthly.map(function (m) { return m.with_deed; }) }
     ]
   });
+  var utilities = fig.utility_transfers || [];
+  draw("chart-utility", {
+    legend: { top: 0 },
+    xAxis: { type: "category", data: utilities.map(function (u) { return u.label; }) },
+    yAxis: { type: "value", name: "笔", minInterval: 1 },
+    series: [
+      { name: "申请过户", type: "bar", data: utilities.map(function (u) { return u.requested; }), label: { show: true, position: "top" } },
+      { name: "已过户", type: "bar", data: utilities.map(function (u) { return u.completed; }), label: { show: true, position: "top" } }
+    ]
+  });
 })();
