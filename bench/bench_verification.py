@@ -35,6 +35,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -292,6 +293,9 @@ def serve(target: str, env: dict[str, str], workers: int, probe: str) -> Any:
                 with urllib.request.urlopen(base + probe, timeout=2) as r:  # noqa: S310
                     if r.status < 500:
                         break
+            except urllib.error.HTTPError as exc:  # e.g. 404: up all the same
+                if exc.code < 500:
+                    break
             except Exception:  # noqa: S110 - not up yet
                 pass
             if proc.poll() is not None or time.time() > deadline:
