@@ -444,9 +444,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # that a burst of outside load does not land on one endpoint only.
         for round_no in range(args.rounds):
             for key, (target, script) in targets.items():
-                cpu_before = workers_cpu_seconds(MASTERS[target])
+                master = MASTERS[re.match(r"http://[^/]+/", target)[0]]
+                cpu_before = workers_cpu_seconds(master)
                 result = wrk(target, args.connections, args.duration, script)
-                cpu = workers_cpu_seconds(MASTERS[target]) - cpu_before
+                cpu = workers_cpu_seconds(master) - cpu_before
                 # Worker CPU per request: what the endpoint costs, less sensitive to outside
                 # load than requests/s (excludes wrk, the kernel's share and PostgreSQL).
                 result["worker_cpu_us"] = round(cpu / max(result["requests"], 1) * 1e6)
