@@ -7,16 +7,18 @@ What it does, in one run:
 
 1. builds (or reuses, from bench/results/cache/) a demo registry seeded with
    ``seed_demo(scale=N)`` — every certificate with its signed QR token;
-2. serves the real app (``wsgi:app``) and a bare Flask endpoint (``bench/baseline_app.py``)
-   with the same gunicorn settings, one after the other;
-3. drives each with wrk: the baseline ``GET /``, then ``GET /api/v1/verify/{TOKEN}`` and
-   ``GET /v/{TOKEN}`` over a few thousand different tokens (random per request), with audit
-   writes on (one audit row per check, as in production) and rate limits off;
-4. prints requests/s, p50/p99 latency and the ratio to the baseline, checks that every check
-   was audited, and writes the figures to bench/results/verification-<db>-<scale>.json.
+2. serves the real app (``wsgi:app``), a bare Flask endpoint (``bench/baseline_app.py``) and
+   the minimal check (``bench/minimal_check_app.py``, its own N rows) with the same gunicorn
+   settings, side by side (ports from BENCH_PORTS, e.g. ``19000-19099``, when set);
+3. drives each with wrk, alternating: the baseline ``GET /``, the app's ``GET /healthz``, the
+   minimal check, ``GET /api/v1/verify/{TOKEN}`` and ``GET /v/{TOKEN}`` over a few thousand
+   different tokens (random per request), audit writes on, rate limits off;
+4. prints requests/s, p50/p99 latency, worker CPU per request (/proc) and the ratios to the
+   baseline and to the minimal check, checks that every check was audited, and writes the
+   figures to bench/results/verification-<db>-<scale>.json.
 
-Targets (docs/performance.md, "Verification"): API ≥ 0.5× baseline with p99 ≤ 25 ms at 16
-connections, page ≥ 0.4×; at 1,000,000 certificates no more than 1.2× slower than at 100,000.
+Targets (docs/performance.md, "Verification"; issue #17): API and page ≥ 0.9× the minimal
+check; /healthz ≤ 150 µs of worker CPU per request above the bare endpoint.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -138,6 +141,26 @@ def prepare(scale: int, db: str, reseed: bool) -> tuple[str, Path, dict[str, Any
     return url, keys, json.loads(meta_path.read_text())
 
 
+def prepare_minimal(scale: int, db: str, sample: int) -> tuple[str, dict[str, Any]]:
+    """The minimal check's own database (``scale`` rows), key and sample tokens (cached)."""
+    from minimal_check_app import build
+
+    if db == "sqlite":
+        target = str(CACHE / f"minimal-{scale}.sqlite3")
+    else:
+        name = f"bench_minimal_{scale}"
+        target = re.sub(
+            r"/[^/]*$", f"/{name}", db.replace("postgresql+psycopg://", "postgresql://")
+        )
+        if not _pg_exists(db, name):
+            _pg_admin(db, f"CREATE DATABASE {name}")
+    meta = CACHE / f"minimal-{'sqlite' if db == 'sqlite' else 'pg'}-{scale}-{sample}.json"
+    if not meta.exists():
+        log(f"building the minimal check's {scale} rows in {target} ...")
+        meta.write_text(json.dumps(build(target, scale, sample)))
+    return target, json.loads(meta.read_text())
+
+
 def sample_tokens(database_url: str, keys: Path, count: int) -> list[str]:
     code = (
         "import json,random\n"
@@ -208,6 +231,13 @@ def audit_count(database_url: str, keys: Path) -> int:
 
 # --- servers -----------------------------------------------------------------------------------
 def free_port() -> int:
+    """A free loopback port: from BENCH_PORTS ("19000-19099") when set (shared machines give
+    each user a range), else any."""
+    low, _, high = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(low), int(high or low) + 1):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind(("127.0.0.1", port))
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -263,6 +293,9 @@ def serve(target: str, env: dict[str, str], workers: int, probe: str) -> Any:
                 with urllib.request.urlopen(base + probe, timeout=2) as r:  # noqa: S310
                     if r.status < 500:
                         break
+            except urllib.error.HTTPError as exc:  # e.g. 404: up all the same
+                if exc.code < 500:
+                    break
             except Exception:  # noqa: S110 - not up yet
                 pass
             if proc.poll() is not None or time.time() > deadline:
@@ -380,14 +413,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     before = {s: audit_count(a["url"], a["keys"]) for s, a in apps.items()}
     baseline_env = {**app_env(main["url"], main["keys"]), "PYTHONPATH": str(ROOT / "bench")}
+    minimal_db, minimal = prepare_minimal(args.scale, args.db, args.tokens)
+    minimal_env = {**baseline_env, "MINIMAL_DB": minimal_db}
+    minimal_env["MINIMAL_PUBLIC_KEY"] = minimal["public_key"]
     runs: dict[str, list[dict[str, Any]]] = {}
     with contextlib.ExitStack() as stack:
         baseline = stack.enter_context(serve("baseline_app:app", baseline_env, args.workers, "/"))
-        targets: dict[str, tuple[str, Path | None]] = {"baseline": (baseline + "/", None)}
+        mini = stack.enter_context(serve("minimal_check_app:app", minimal_env, args.workers, "/"))
+        targets: dict[str, tuple[str, Path | None]] = {
+            "baseline": (baseline + "/", None),
+            "minimal": (mini + "/", write_script(minimal["tokens"], "/check/", name="minimal")),
+        }
         for scale, info in apps.items():
             env = app_env(info["url"], info["keys"])
             base = stack.enter_context(serve("wsgi:app", env, args.workers, "/healthz"))
             suffix = "" if scale == args.scale else f"@{scale}"
+            if not suffix:  # the frame every endpoint pays: /healthz against the bare `GET /`
+                targets["healthz"] = (base + "/healthz", None)
             check_sample(base, info["tokens"])
             name = f"{scale}"
             targets["api" + suffix] = (
@@ -402,9 +444,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # that a burst of outside load does not land on one endpoint only.
         for round_no in range(args.rounds):
             for key, (target, script) in targets.items():
-                cpu_before = workers_cpu_seconds(MASTERS[target])
+                master = MASTERS[re.match(r"http://[^/]+/", target)[0]]
+                cpu_before = workers_cpu_seconds(master)
                 result = wrk(target, args.connections, args.duration, script)
-                cpu = workers_cpu_seconds(MASTERS[target]) - cpu_before
+                cpu = workers_cpu_seconds(master) - cpu_before
                 # Worker CPU per request: what the endpoint costs, less sensitive to outside
                 # load than requests/s (excludes wrk, the kernel's share and PostgreSQL).
                 result["worker_cpu_us"] = round(cpu / max(result["requests"], 1) * 1e6)
@@ -419,14 +462,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results[key]["worker_cpu_us"] = cpu[len(cpu) // 2]
     results["audited_checks"] = sum(after[s] - before[s] for s in apps)
     results["checks_answered"] = sum(
-        r["requests"] for k, items in runs.items() if k != "baseline" for r in items
+        r["requests"] for k, items in runs.items() if k.startswith(("api", "page")) for r in items
     )
     base_rps = results["baseline"]["rps"]
     base_cpu = results["baseline"]["worker_cpu_us"]
+    mini_rps, mini_cpu = results["minimal"]["rps"], results["minimal"]["worker_cpu_us"]
     for key in runs:
         if key != "baseline":
             results[key]["ratio"] = round(results[key]["rps"] / base_rps, 3)
             results[key]["cpu_ratio"] = round(base_cpu / max(results[key]["worker_cpu_us"], 1), 3)
+            # against the minimal check (issue #17's yardstick): req/s and CPU per request
+            results[key]["x_minimal"] = round(results[key]["rps"] / mini_rps, 3)
+            cpu = max(results[key]["worker_cpu_us"], 1)
+            results[key]["cpu_x_minimal"] = round(mini_cpu / cpu, 3)
+    results["frame_us"] = results["healthz"]["worker_cpu_us"] - base_cpu
     if args.compare:
         results["compare"] = args.compare
         results["compare_certificates"] = apps[args.compare]["seeded"].get("certificates")
@@ -444,11 +493,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> str:
     rows = [
         "| endpoint | req/s | p50 ms | p99 ms | × baseline | worker CPU µs/req | baseline CPU ÷ "
-        "this | non-2xx |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "this | × minimal req/s | minimal CPU ÷ this | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     labels = [
         ("baseline", "bare Flask `GET /`"),
+        ("healthz", "app `GET /healthz`"),
+        ("minimal", "minimal check `GET /check/{TOKEN}`"),
         ("api", f"`GET /api/v1/verify/{{TOKEN}}` ({results['certificates']} cert.)"),
         ("page", f"`GET /v/{{TOKEN}}` ({results['certificates']} cert.)"),
     ]
@@ -464,7 +515,7 @@ def report(results: dict[str, Any]) -> str:
         rows.append(
             f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
             f"{ratio:.2f} | {r['worker_cpu_us']} | {r.get('cpu_ratio', 1.0):.2f} | "
-            f"{r['non_2xx']} |"
+            f"{r.get('x_minimal', 0):.2f} | {r.get('cpu_x_minimal', 0):.2f} | {r['non_2xx']} |"
         )
     head = (
         f"{results['db']}, scale {results['scale']} ({results['certificates']} certificates), "
@@ -473,10 +524,13 @@ def report(results: dict[str, Any]) -> str:
         f"{results['cpus']} CPUs; audit rows written: {results['audited_checks']} "
         f"(checks answered in measured runs: {results['checks_answered']})"
     )
-    tail = ""
+    tail = (
+        f"\n\nframe: `/healthz` costs {results['frame_us']} µs of worker CPU per request more "
+        "than the bare endpoint"
+    )
     if results.get("compare"):
         c = results["compare"]
-        tail = (
+        tail += (
             f"\n\nslower at {results['scale']} than at {c}: API "
             f"{results[f'api_slowdown_vs_{c}']:.2f}×, page {results[f'page_slowdown_vs_{c}']:.2f}×"
         )

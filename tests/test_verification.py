@@ -172,6 +172,24 @@ def test_compromised_key_token_is_forged(client, samples):
     assert (body["verdict"], body["reason"]) == ("forged", "compromised_key")
 
 
+def test_signature_cache_follows_the_key_set(client, samples):
+    """A token verified once (its signature cached per worker) is forged at the very next
+    check after its key is marked compromised: the cache is only used under the key set it
+    was verified with."""
+    from miniapp_api.verification import service
+
+    token = token_of(samples["authentic"])
+    assert api(client, token).get_json()["verdict"] == "authentic"
+    assert api(client, token).get_json()["verdict"] == "authentic"  # served from the cache
+    assert any(
+        entry[0] is documents.current_keyset() for entry in service._SIGNATURE_CACHE.values()
+    )
+    documents.keystore().mark_compromised(bytes.fromhex(doc_for(token).kid))
+    documents.forget_keyset()
+    body = api(client, token).get_json()
+    assert (body["verdict"], body["reason"]) == ("forged", "compromised_key")
+
+
 def test_unknown_document(client):
     token = sign(verify.new_document_id(), "湘(2020)汨罗市不动产权第0000001号")
     body = api(client, token).get_json()

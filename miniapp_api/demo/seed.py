@@ -412,7 +412,7 @@ class DemoBuilder:
             (ElectronicLicense, rows.licenses),
         ):
             for chunk in _chunks(data, 5000):
-                db.session.execute(insert(model), chunk)
+                db.session.execute(insert(model.__table__), chunk)  # Core: no ORM bulk path
         if rows.children:
             db.session.execute(insert(parent_child), rows.children)
         if spouses:

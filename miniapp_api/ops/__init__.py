@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from ..database import db
@@ -29,9 +28,10 @@ def _database_answers() -> bool:
             if attempt == 2 or not exc.connection_invalidated:
                 return False
     try:
-        db.session.execute(text("SELECT 1"))
+        # The ORM's engine too, on a plain pooled connection: no session to open and commit.
+        with db.engine.connect() as conn:
+            scalar(conn, "SELECT 1")
     except Exception:  # any driver error means "not healthy"
-        db.session.rollback()
         return False
     return True
 

@@ -138,7 +138,7 @@ def check_token(text: str, *, now: datetime | None = None) -> Answer:
         raw = token_bytes(text)
     except verify.TokenError as exc:
         return Answer("malformed", exc.reason, now)
-    verdict = verify.verify(raw, documents.current_keyset(), now=now.timestamp())
+    verdict = _verified(raw, documents.current_keyset(), now.timestamp())
     reason = verdict.reason
     if reason in (Reason.MALFORMED, Reason.TOO_LARGE) and verdict.claims is None:
         return Answer("malformed", str(reason), now)
@@ -179,6 +179,33 @@ def _showing_expired(result: Answer) -> Answer:
         "expired", "showing_expired", result.as_of, document_id=result.document_id,
         kind=result.kind,
     )  # fmt: skip
+
+
+# Per-token cache of the signature check (never of an answer): a token's bytes, signature and
+# claims never change, so only the time checks are redone. An entry holds the key set it was
+# verified under and is used only while that very key set is current: a rotation or a key
+# marked compromised (state.json changes → a new KeySet object) re-verifies every token.
+_SIGNATURE_CACHE: dict[bytes, tuple[Any, Claims, bytes | None]] = {}
+SIGNATURE_CACHE_SIZE = 8192
+_SIGNED = (Reason.VALID, Reason.EXPIRED, Reason.NOT_YET_VALID)
+
+
+def _verified(raw: bytes, keyset: Any, now: float) -> verify.Verdict:
+    hit = _SIGNATURE_CACHE.get(raw)
+    if hit is None or hit[0] is not keyset:
+        verdict = verify.verify(raw, keyset, now=now)
+        if verdict.reason in _SIGNED and verdict.claims is not None:
+            if len(_SIGNATURE_CACHE) >= SIGNATURE_CACHE_SIZE:  # oldest entry out (FIFO)
+                _SIGNATURE_CACHE.pop(next(iter(_SIGNATURE_CACHE)), None)
+            _SIGNATURE_CACHE[raw] = (keyset, verdict.claims, verdict.kid)
+        return verdict
+    _, claims, kid = hit
+    # the same time checks, in the same order, as verify.verify
+    if claims.iat > now + verify.DEFAULT_SKEW:
+        return verify.Verdict(Reason.NOT_YET_VALID, claims, kid, detail="iat is in the future")
+    if claims.exp is not None and now >= claims.exp:
+        return verify.Verdict(Reason.EXPIRED, claims, kid, detail="now >= exp")
+    return verify.Verdict(Reason.VALID, claims, kid)
 
 
 def _number_matches(claims: Claims, number: str) -> bool:
