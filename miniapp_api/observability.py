@@ -112,7 +112,8 @@ def init_request_hooks(app: Flask) -> None:
         view = app.view_functions.get(request.endpoint or "")
         if (limit := getattr(view, BODY_LIMIT_ATTR, None)) is not None:
             request.max_content_length = limit
-        if (request.content_length or 0) > (request.max_content_length or 0):
+        limit = request.max_content_length  # None: no limit
+        if limit is not None and (request.content_length or 0) > limit:
             raise Problem(413, "payload_too_large", "上传内容超过大小限制")
         if request.method not in JSON_METHODS or not request.path.startswith("/api/"):
             return
