@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, Response, current_app, g, has_request_context
 
 from .database import db
 
@@ -67,10 +67,16 @@ def _finish(response: Response) -> Response:
         if opened:
             db.session.rollback()
         return response
-    if opened:
-        _commit()
-    for callback in callbacks:
-        callback()
+    try:
+        if opened:
+            _commit()
+        for callback in callbacks:
+            callback()
+    except Exception as exc:
+        # An outage met at the edge (the database refusing the commit, Redis refusing the
+        # session write that follows it) gets the same answer as one met in the view: the
+        # app's error handlers turn it into a problem (503 with Retry-After), never a bare 500.
+        return current_app.make_response(current_app.handle_user_exception(exc))
     return response
 
 
