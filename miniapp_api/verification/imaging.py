@@ -27,6 +27,10 @@ MAX_PIXELS = 50_000_000  # refuse anything larger before decoding (decompression
 # screenshot, or a 33-megapixel grayscale one. JPEGs, decoded at 1/2 … 1/8 scale, keep
 # MAX_PIXELS (a 48-megapixel phone photo).
 MAX_PNG_BITMAP_BYTES = 32 * 1024 * 1024
+# A progressive JPEG is not helped by reduced-scale decoding: libjpeg keeps every coefficient
+# of the whole image (a 50-megapixel progressive CMYK JPEG peaked at 432 MB, an 8-megapixel one
+# at 92 MB; docs/performance.md "Photo upload"), so it gets the 8-megapixel cap of a PNG.
+MAX_PROGRESSIVE_JPEG_PIXELS = 8_000_000
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
 WORK_SIDE = 2400  # longest side zxing works on
 _MAGIC = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG"}
@@ -63,6 +67,11 @@ def load_image(data: bytes):  # type: ignore[no-untyped-def]
                 width * height * _BYTES_PER_PIXEL.get(img.mode, 4) > MAX_PNG_BITMAP_BYTES
             ):
                 raise _unreadable("图片尺寸过大，请缩小后重新上传（PNG 图片不超过 800 万像素）")
+            progressive = img.info.get("progressive") or img.info.get("progression")
+            if kind == "JPEG" and progressive and width * height > MAX_PROGRESSIVE_JPEG_PIXELS:
+                raise _unreadable(
+                    "图片尺寸过大，请缩小后重新上传（渐进式 JPEG 图片不超过 800 万像素）"
+                )
             if kind == "JPEG":
                 img.draft("L", (WORK_SIDE, WORK_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
             img.load()
