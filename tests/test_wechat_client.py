@@ -30,7 +30,9 @@ from miniapp_api.wechat import (
 APPID = "wxtest0123456789"
 SECRET = "test-secret-0123456789abcdef"
 USERS = {"o_test_zhangsan": "张三", "o_test_lisi": "李四"}
-REDIS_URL = "redis://127.0.0.1:6379/0"
+# Not the pass's REDIS_URL database: the PostgreSQL + Redis pass FLUSHes that one before every
+# test, and a run beside it would wipe this test's lock mid-refresh.
+REDIS_URL = "redis://127.0.0.1:6379/1"
 
 
 @pytest.fixture(scope="module")
