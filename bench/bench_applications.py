@@ -78,7 +78,7 @@ def flow(n: int) -> dict[str, Any]:
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
-    from miniapp_api.applications import service, window
+    from miniapp_api.applications import service, tracks, window
     from miniapp_api.domain import pii
     from miniapp_api.extensions import db
     from miniapp_api.models import HandoverCase, PropertyRight
@@ -166,8 +166,8 @@ def flow(n: int) -> dict[str, Any]:
         item = service.load(app_id)
         window.advance(item, "reviewed", "bench")
         if kind == "transfer":
-            window.complete_track(item, "contract_filing", f"BA{app_id}", "bench")
-            window.complete_track(item, "tax", f"WS{app_id}", "bench")
+            tracks.complete_track(item, "contract_filing", f"BA{app_id}", "bench")
+            tracks.complete_track(item, "tax", f"WS{app_id}", "bench")
         window.advance(item, "registered", "bench")
         db.session.commit()
         t4 = time.process_time()
@@ -306,8 +306,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=10000)
     parser.add_argument("--stats-rows", type=int, default=1_000_000)
     parser.add_argument("--db", default=os.environ.get("BENCH_DATABASE_URL", "sqlite"))
+    parser.add_argument("--out", type=Path, help="result file (default bench/results/…)")
     args = parser.parse_args()
-    RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         url = database(args.db, tmp)
@@ -349,7 +349,8 @@ def main() -> None:
             result["scan_one_year_ms"] = time_scan(date(2025, 1, 1), date(2026, 1, 1))
             db.session.remove()
             db.engine.dispose()
-        out = RESULTS / f"applications-{result['db']}.json"
+        out = args.out or RESULTS / f"applications-{result['db']}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
         print(json.dumps(result, ensure_ascii=False, indent=2))
 

@@ -7,6 +7,10 @@ from typing import Any
 import pytest
 from applications_support import partner_headers, sole_unit, transfer_body
 from browser_fixtures import horizontal_overflow, screenshot
+from sqlalchemy import select
+
+from miniapp_api.extensions import db
+from miniapp_api.models import HandoverCase
 
 pytestmark = pytest.mark.browser
 
@@ -47,3 +51,31 @@ def test_home_links_to_my_applications(live_server, page):
     page.goto(live_server + "/app/")
     page.get_by_role("link", name="我的办件").click()
     page.locator("h1", has_text="我的办件").wait_for()
+
+
+def test_a_transfer_links_to_its_handover_case(app, live_server, page, page_errors, login_as, demo):
+    chen = next(c for c in demo["citizens"] if c["key"] == "chen")
+    case = db.session.execute(
+        select(HandoverCase).where(HandoverCase.buyer_id == chen["person_id"])
+    ).scalar_one()
+    case.project.stage = "developer_first_registration"
+    db.session.commit()
+    body = transfer_body(demo, case.unit)
+    body["parties"] = [{"role": "obligee", "name": chen["name"], "id_number": chen["id_number"]}]
+    with app.test_client() as c:
+        created = c.post(
+            "/api/v1/partner/applications",
+            json=body,
+            headers=partner_headers("developer", organisation=case.project.developer),
+        )
+    assert created.status_code == 201, created.get_json()
+    login_as("chen")
+    page.goto(live_server + "/app/applications.html")
+    page.get_by_role("link", name="查看交房即交证进度").click()
+    linked = page.locator(f"#case-{case.id}")
+    linked.wait_for()
+    page.wait_for_function(
+        f"document.activeElement && document.activeElement.id === 'case-{case.id}'"
+    )
+    assert linked.get_attribute("data-case") == str(case.id)
+    assert page_errors == []

@@ -92,7 +92,20 @@
         ["补正/说明", item.reason || ""],
         ["水电气过户", utilities(item)],
       ]),
-      timeline(item)
+      timeline(item),
+      /* 交房即交证: the same unit's deed process, one story (docs/applications.md). */
+      item.handover_case_id
+        ? h(
+            "div",
+            { class: "card__actions" },
+            h("a", {
+              class: "btn",
+              href: "/app/handover.html#case-" + item.handover_case_id,
+              "data-handover-link": item.handover_case_id,
+              text: "查看交房即交证进度",
+            })
+          )
+        : null
     );
     if (item.can_confirm) {
       var confirmBtn = h("button", { type: "button", class: "btn btn_primary", "data-confirm": item.id, text: "确认办理" });

@@ -121,7 +121,7 @@
         : h("span", { class: "badge badge_muted", text: item.stage_label });
     return h(
       "article",
-      { class: "card", "data-case": item.id },
+      { class: "card", id: "case-" + item.id, tabindex: "-1", "data-case": item.id },
       h("div", { class: "card__hd" }, h("h3", { class: "card__title", text: project.name || "" }), badge),
       B.kvList([
         ["房屋坐落", item.location],
@@ -140,6 +140,16 @@
           : subscribeButton(item)
       )
     );
+  }
+
+  /* Opened from 我的办件 (#case-{id}): the cards arrive after the browser looked for the
+     fragment, so bring the case into view and give it focus here. */
+  function showLinkedCase() {
+    var match = /^#case-(\d+)$/.exec(window.location.hash);
+    var card = match && document.getElementById("case-" + match[1]);
+    if (!card) return;
+    card.scrollIntoView({ block: "start" });
+    card.focus({ preventScroll: true });
   }
 
   function loadMine() {
@@ -177,6 +187,7 @@
           return;
         }
         B.append(box, items.map(caseCard));
+        showLinkedCase();
       },
       function (error) {
         cancel();

@@ -1,0 +1,35 @@
+"""The benchmark scripts still run against the code they measure (a tiny run each; the
+figures themselves are in docs/performance.md, never asserted here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_applications_benchmark_runs_the_whole_flow(tmp_path):
+    out = tmp_path / "applications.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "bench/bench_applications.py", "-n", "3", "--stats-rows", "300",
+         "--db", "sqlite", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert result["applications"] == 3
+    assert set(result["cpu_ms_per_application"]) == {
+        "filing", "confirming", "accepting", "registering",
+    }  # fmt: skip
+    assert result["rows"] >= 300
+    assert result["stats_one_year"]["median_ms"] > 0
