@@ -70,9 +70,22 @@ class StatelessSessions(SessionInterface):
         return None
 
 
+class App(Flask):
+    """Flask, remembering for each hook and view whether it is a coroutine function: Flask
+    asks ``inspect.iscoroutinefunction`` for every one of them on every request, which was a
+    measurable part of the per-request frame (docs/performance.md, issue #17)."""
+
+    def ensure_sync(self, func: Any) -> Any:
+        cache: dict[Any, Any] = self.__dict__.setdefault("_sync_functions", {})
+        wrapped = cache.get(func)
+        if wrapped is None:
+            wrapped = cache[func] = super().ensure_sync(func)
+        return wrapped
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app. `config` overrides what the environment says (tests use it)."""
-    app = Flask(
+    app = App(
         __name__,
         instance_path=str(ROOT / "instance"),
         static_folder=str(ROOT / "static"),

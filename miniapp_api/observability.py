@@ -8,6 +8,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
@@ -96,16 +97,57 @@ DOCS_CSP = (
 JSON_METHODS = {"POST", "PUT", "PATCH"}
 
 
+REQUEST_ID_KEY = "bdc.request_id"  # in the WSGI environ, for EdgeHeaders
+
+
+class EdgeHeaders:
+    """WSGI middleware: the headers every answer carries — the request id, the security
+    headers and, under /api/, ``Cache-Control: no-store`` — each added only when the answer
+    does not set its own. At the WSGI edge they cover every answer (error pages included), and
+    the constant pairs are appended as they are instead of being parsed, validated and copied
+    again by Werkzeug's ``Headers`` on every response (issue #17: the per-request frame)."""
+
+    def __init__(
+        self, wsgi_app: Any, page: Sequence[tuple[str, str]], docs: Sequence[tuple[str, str]]
+    ):
+        self.wsgi_app = wsgi_app
+        self.page = [(key.lower(), key, value) for key, value in page]
+        self.docs = [(key.lower(), key, value) for key, value in docs]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        pairs = self.docs if path.startswith("/api/docs") else self.page
+        api = path.startswith("/api/")
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {key.lower() for key, _ in headers}
+            headers.extend((key, value) for lower, key, value in pairs if lower not in present)
+            if api and "cache-control" not in present:
+                headers.append(("Cache-Control", "no-store"))
+            if "x-request-id" not in present:
+                headers.append(("X-Request-ID", environ.get(REQUEST_ID_KEY, "")))
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def init_request_hooks(app: Flask) -> None:
     log = logging.getLogger("miniapp_api.access")
 
     @app.before_request
-    def assign_request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(12)
+    def begin() -> None:
+        environ = request.environ
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        g.request_id = environ[REQUEST_ID_KEY] = (
+            incoming if REQUEST_ID_RE.match(incoming) else secrets.token_hex(12)
+        )
         g.started = time.perf_counter()
+        if environ.get("CONTENT_LENGTH") in (None, "", "0") and (
+            "HTTP_TRANSFER_ENCODING" not in environ
+        ):
+            return  # no body (most requests): nothing to limit, type or parse
+        check_body()
 
-    @app.before_request
     def check_body() -> None:
         # A view may allow a larger body than MAX_CONTENT_LENGTH (inputs.allow_body); the
         # limit is set per request, so Werkzeug's form parser honours the same figure.
@@ -148,19 +190,15 @@ def init_request_hooks(app: Flask) -> None:
         page_headers += (*hsts,)
         docs_headers += (*hsts,)
 
+    app.wsgi_app = EdgeHeaders(app.wsgi_app, page_headers, docs_headers)  # type: ignore[method-assign]
+
     @app.after_request
     def finish(response: Response) -> Response:
-        headers = response.headers
-        headers["X-Request-ID"] = g.get("request_id", "")
+        if not log.isEnabledFor(logging.INFO):
+            return response
         path = request.path
-        present = {key.lower() for key in headers.keys()}  # noqa: SIM118 - Headers, not a dict
-        for key, value in docs_headers if path.startswith("/api/docs") else page_headers:
-            if key.lower() not in present:
-                headers.add(key, value)
-        if path.startswith("/api/") and "cache-control" not in present:
-            headers["Cache-Control"] = "no-store"
         started = g.get("started")
-        if started is not None and path != "/healthz" and log.isEnabledFor(logging.INFO):
+        if started is not None and path != "/healthz":
             log.info(
                 "request",
                 extra={
