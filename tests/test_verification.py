@@ -219,6 +219,22 @@ def test_content_changed_after_issuance_is_flagged(client, samples):
     assert "以登记簿记载" in html
 
 
+def test_a_correction_after_a_check_is_seen_at_the_next_scan(client, samples):
+    """The digest comparison is remembered per record state (kinds/certificate.py): a
+    correction after a check is a new state, so the very next scan reports it."""
+    token = token_of(samples["authentic"])
+    assert api(client, token).get_json()["content_changed"] is False
+    assert api(client, token).get_json()["content_changed"] is False  # remembered
+    cert = doc_for(token).certificate
+    cert.right.unit.location = cert.right.unit.location + "（更正）"
+    db.session.commit()
+    body = api(client, token).get_json()
+    assert (body["reason"], body["content_changed"]) == ("content_changed", True)
+    cert.right.unit.location = cert.right.unit.location.removesuffix("（更正）")
+    db.session.commit()
+    assert api(client, token).get_json()["content_changed"] is False
+
+
 def test_status_is_not_part_of_the_digest(client, samples):
     token = token_of(samples["authentic"])
     cert = doc_for(token).certificate

@@ -31,6 +31,13 @@ class _Prepared:
             key: bind.type._cached_bind_processor(dialect) for key, bind in compiled.binds.items()
         }
         self.bind_keys = {bind.key: key for key, bind in compiled.binds.items()}
+        # Positional drivers (sqlite3): per position, the caller's name and its processor.
+        names = {key: name for name, key in self.bind_keys.items()}
+        self.plan = (
+            [(names.get(key, key), self.bind.get(key)) for key in self.positional]
+            if self.positional is not None
+            else None
+        )
         self.dialect = dialect
         self.columns = list(getattr(stmt, "selected_columns", []) or [])
         self.row: Any = None
@@ -51,13 +58,17 @@ class _Prepared:
         return self.result
 
     def params(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self.plan is not None:
+            row = []
+            for name, proc in self.plan:
+                value = values[name]
+                row.append(value if proc is None or value is None else proc(value))
+            return tuple(row)
         converted: dict[str, Any] = {}
         for name, value in values.items():
             key = self.bind_keys.get(name, name)
             proc = self.bind.get(key)
             converted[key] = proc(value) if proc is not None and value is not None else value
-        if self.positional is not None:
-            return tuple(converted[key] for key in self.positional)
         return converted
 
 

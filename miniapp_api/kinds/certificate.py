@@ -131,6 +131,47 @@ def encumbrance_item(kind: str, holder: str, started_at: datetime) -> dict[str, 
     return item
 
 
+# Whether a token's digest still matches the record: a pure function of the digest and the
+# record's canonical values, remembered per worker (FIFO, bounded) so that a repeated check of
+# an unchanged certificate does not rebuild and hash the canonical CBOR each time. A staff
+# change alters the values, so it is a new key: the next scan sees it at once.
+_CHANGED: dict[tuple[Any, ...], bool] = {}
+CHANGED_MEMO_SIZE = 8192
+
+
+def _content_changed(digest: bytes, row: Any, holders: list[Any]) -> bool:
+    people = tuple((h.person_id, h.share) for h in holders)
+    key = (
+        digest, row.kind, row.number, row.print_serial, row.issued_at, row.unit_number,
+        row.location, row.use, row.area_m2, row.right_type, row.right_nature, row.land_term,
+        row.co_ownership, people, row.rights_holder_org, row.encumbrance_id,
+    )  # fmt: skip
+    changed = _CHANGED.get(key)
+    if changed is None:
+        fields = documents.certificate_fields(
+            kind=row.kind,
+            number=row.number,
+            print_serial=row.print_serial,
+            issued_at=row.issued_at,
+            unit_number=row.unit_number,
+            location=row.location,
+            use=row.use,
+            area_m2=row.area_m2,
+            right_type=row.right_type,
+            right_nature=row.right_nature,
+            land_term=row.land_term,
+            co_ownership=row.co_ownership,
+            holders=list(people),
+            rights_holder_org=row.rights_holder_org,
+            encumbrance_id=row.encumbrance_id,
+        )
+        changed = content_changed(digest, fields)
+        if len(_CHANGED) >= CHANGED_MEMO_SIZE:
+            _CHANGED.pop(next(iter(_CHANGED)), None)
+        _CHANGED[key] = changed
+    return changed
+
+
 def certificate_view(
     conn: Connection,
     document_id: bytes | None,
@@ -158,26 +199,7 @@ def certificate_view(
             seen_enc.add(r.enc_id)
             encumbrances.append((r.enc_started_at, r.enc_id, r.enc_kind, r.enc_holder))
     encumbrances.sort()
-    changed = False
-    if digest is not None:
-        fields = documents.certificate_fields(
-            kind=row.kind,
-            number=row.number,
-            print_serial=row.print_serial,
-            issued_at=row.issued_at,
-            unit_number=row.unit_number,
-            location=row.location,
-            use=row.use,
-            area_m2=row.area_m2,
-            right_type=row.right_type,
-            right_nature=row.right_nature,
-            land_term=row.land_term,
-            co_ownership=row.co_ownership,
-            holders=[(h.person_id, h.share) for h in holders],
-            rights_holder_org=row.rights_holder_org,
-            encumbrance_id=row.encumbrance_id,
-        )
-        changed = content_changed(digest, fields)
+    changed = digest is not None and _content_changed(digest, row, holders)
     kind = documents.certificate_document_kind(row.kind)
     names = [mask_name(h.name) for h in holders]
     document: dict[str, Any] = {
