@@ -73,6 +73,34 @@ def _app(db: str, tmp: Path) -> Any:
     )
 
 
+def _worker_cpu_us(app: Any, url: str, headers: dict[str, str], n: int) -> float:
+    """Median process CPU (µs) of one request through the app's WSGI callable — what a
+    gunicorn worker spends on it besides parsing HTTP (the database server's CPU is not
+    included)."""
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path=url, headers=headers).get_environ()
+    times = []
+    status: list[str] = []
+
+    def start_response(line: str, headers: Any, exc_info: Any = None) -> None:
+        status.append(line)
+
+    for i in range(n + 5):
+        status.clear()
+        start = time.process_time()
+        body = app(dict(environ), start_response)
+        for _ in body:
+            pass
+        if hasattr(body, "close"):
+            body.close()
+        spent = time.process_time() - start
+        assert status[0].startswith("200"), (url, status)
+        if i >= 5:  # warm-up
+            times.append(spent * 1e6)
+    return round(statistics.median(times), 1)
+
+
 def _headers(key: str) -> dict[str, str]:
     from sqlalchemy import select
 
@@ -96,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20, help="documents / renders per measurement")
     parser.add_argument("--db", default="sqlite", help="sqlite (temporary file) or a database URL")
+    parser.add_argument("--out", type=Path, help="result file (default bench/results/…)")
     args = parser.parse_args()
     n = args.n
     if hasattr(os, "sched_setaffinity"):
@@ -103,12 +132,10 @@ def main() -> None:
 
     from flask_migrate import upgrade
 
-    from miniapp_api import downloads, rendering
+    from miniapp_api import downloads, kinds, rendering
     from miniapp_api.demo.seed import seed_demo
     from miniapp_api.domain import documents
     from miniapp_api.kinds import printing as rendering_glue
-    from miniapp_api.licenses import service as licenses
-    from miniapp_api.proofs import service as proofs
 
     results: dict[str, Any] = {"n": n, "db": "sqlite" if args.db == "sqlite" else "postgresql"}
     with tempfile.TemporaryDirectory(prefix="bench-documents-") as tmp_name:
@@ -141,13 +168,13 @@ def main() -> None:
 
             # --- 1. rendering ------------------------------------------------------------
             copy_json, proof_json = issue_copy(0), issue_proof(0)
-            copy = licenses.copy_by_public_id(copy_json["id"])
-            proof = proofs.proof_by_public_id(proof_json["id"])
+            copy = kinds.LICENSE_COPY.load(copy_json["id"])
+            proof = kinds.HOUSING_PROOF.load(proof_json["id"])
             license_doc = rendering_glue.license_document(
-                copy, documents.qr_text(licenses.verification_url(copy))
+                copy, documents.qr_text(kinds.LICENSE_COPY.verification_url(copy))
             )
             proof_doc = rendering_glue.proof_document(
-                proof, documents.qr_text(proofs.verification_url(proof))
+                proof, documents.qr_text(kinds.HOUSING_PROOF.verification_url(proof))
             )
             start = time.perf_counter()
             rendering.warm_up(app.config["REGISTRY_NAME"])
@@ -197,12 +224,19 @@ def main() -> None:
                         )
                         assert holder["r"].status_code == 304
                     f, r, c = _stats(first), _stats(repeat), _stats(conditional)
+                    # Worker CPU (issue #17): a repeated download against GET /api/v1/me with
+                    # the same holder's token, each request as the worker runs it (WSGI call).
+                    me_cpu = _worker_cpu_us(app, "/api/v1/me", headers, n)
+                    repeat_cpu = _worker_cpu_us(app, docs[0][f"{fmt}_url"], headers, n)
                     download[f"{kind}_{fmt}"] = {
                         "first": f,
                         "repeat_cached": r,
                         "conditional_304": c,
                         "first_over_repeat": round(f["median_ms"] / r["median_ms"], 1),
                         "first_over_304": round(f["median_ms"] / c["median_ms"], 1),
+                        "repeat_cpu_us": repeat_cpu,
+                        "me_cpu_us": me_cpu,
+                        "repeat_over_me_cpu": round(repeat_cpu / me_cpu, 2),
                     }
             results["download"] = download
             results["cache"] = {
@@ -215,10 +249,10 @@ def main() -> None:
             db.engine.dispose()
 
     _print(results)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"documents-{results['db']}.json"
+    out = args.out or RESULTS / f"documents-{results['db']}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out}")
 
 
 def _print(results: dict[str, Any]) -> None:
@@ -237,7 +271,7 @@ def _print(results: dict[str, Any]) -> None:
     print("\ntargets: license PNG <= 150 ms, license PDF <= 250 ms (one core)\n")
     header = (
         f"{'download':<20} {'first ms':>9} {'repeat ms':>10} {'304 ms':>8} "
-        f"{'first/repeat':>13} {'first/304':>10}"
+        f"{'first/repeat':>13} {'first/304':>10} {'repeat CPU/me CPU':>18}"
     )
     print(header)
     print("-" * len(header))
@@ -247,7 +281,9 @@ def _print(results: dict[str, Any]) -> None:
         not_modified = fig["conditional_304"]["median_ms"]
         print(
             f"{name:<20} {first:>9.1f} {repeat:>10.1f} {not_modified:>8.1f} "
-            f"{fig['first_over_repeat']:>12.1f}x {fig['first_over_304']:>9.1f}x"
+            f"{fig['first_over_repeat']:>12.1f}x {fig['first_over_304']:>9.1f}x "
+            f"{fig['repeat_cpu_us']:>7.0f}/{fig['me_cpu_us']:<5.0f}µs "
+            f"{fig['repeat_over_me_cpu']:>4.2f}x"
         )
 
 

@@ -33,3 +33,19 @@ def test_the_applications_benchmark_runs_the_whole_flow(tmp_path):
     }  # fmt: skip
     assert result["rows"] >= 300
     assert result["stats_one_year"]["median_ms"] > 0
+
+
+def test_the_documents_benchmark_renders_and_downloads(tmp_path):
+    out = tmp_path / "documents.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "bench/bench_documents.py", "-n", "2", "--db", "sqlite",
+         "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    assert set(result["render"]) == {"license_png", "license_pdf", "proof_png", "proof_pdf"}
+    for figures in result["download"].values():
+        assert figures["repeat_cpu_us"] > 0 and figures["me_cpu_us"] > 0
