@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from miniapp_api.verification import service
 from miniapp_api.verification.service import check_engine
 
 
@@ -25,13 +26,16 @@ def samples(demo: dict[str, Any]) -> dict[str, Any]:
 # --- 1. a lost database connection on the verification hot path -----------------------------
 def _kill_pooled_check_connections(app: Any, how_many: int) -> None:
     """Open `how_many` connections of the check engine, return them to its pool, then break
-    every one underneath the pool (the server ended the session, as pg_terminate_backend or
-    a database restart does)."""
+    every one underneath the pool — and the one the main thread keeps between checks — (the
+    server ended the session, as pg_terminate_backend or a database restart does)."""
     engine = check_engine()
     conns = [engine.connect() for _ in range(how_many)]
     drivers = [c.connection.driver_connection for c in conns]
     for conn in conns:
         conn.close()
+    held = service._HELD.conn
+    if held is not None and service._HELD.engine is engine and not held.closed:
+        drivers.append(held.connection.driver_connection)
     if engine.dialect.name == "postgresql":
         from sqlalchemy import text
 

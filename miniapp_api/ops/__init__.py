@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from ..domain.rawsql import scalar
 from ..errors import Problem
 from ..extensions import kv
-from ..verification.service import check_engine
+from ..verification.service import check_connection
 
 bp = Blueprint("ops", __name__)
 
@@ -22,7 +22,7 @@ def _database_answers() -> bool:
     probe through it would tell nothing more (and cost every health poll a second checkout)."""
     for attempt in (1, 2):
         try:
-            with check_engine().connect() as conn:
+            with check_connection() as conn:
                 scalar(conn, "SELECT 1")
             return True
         except DBAPIError as exc:
