@@ -49,3 +49,19 @@ def test_the_documents_benchmark_renders_and_downloads(tmp_path):
     assert set(result["render"]) == {"license_png", "license_pdf", "proof_png", "proof_pdf"}
     for figures in result["download"].values():
         assert figures["repeat_cpu_us"] > 0 and figures["me_cpu_us"] > 0
+
+
+def test_the_in_process_benchmark_measures_every_target(tmp_path):
+    out = tmp_path / "inprocess.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "bench/bench_inprocess.py", "--scale", "200", "--requests", "50",
+         "--rounds", "1", "--out", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(out.read_text())
+    for name in ("bare", "minimal", "healthz", "api", "page"):
+        assert result[name]["median_us"] > 0
