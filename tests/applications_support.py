@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -128,3 +129,25 @@ def person_by_key(demo: dict[str, Any], key: str) -> Person:
 
 def active_mortgage(unit: RealEstateUnit) -> Encumbrance:
     return next(e for e in unit.encumbrances if e.kind == "mortgage" and e.ended_at is None)
+
+
+# --- fixtures: import the ones a test module uses (`from applications_support import bank`) -----
+@pytest.fixture
+def agency(app: Any) -> dict:
+    return partner_headers("agency")
+
+
+@pytest.fixture
+def bank(app: Any) -> dict:
+    return partner_headers("bank")
+
+
+@pytest.fixture
+def clerk(staff_headers: Any) -> dict:
+    return staff_headers("clerk")
+
+
+@pytest.fixture
+def zhang_unit(app: Any, demo: dict[str, Any]) -> RealEstateUnit:
+    """A unit 张建国 holds alone, with no encumbrance and no 交房即交证 case."""
+    return sole_unit(citizen(demo, "zhang")["person_id"])

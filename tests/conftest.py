@@ -23,8 +23,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from flask.testing import FlaskClient
 
-# Browser fixtures (live server, Chromium, phone page) for `pytest -m browser`.
-pytest_plugins = ["browser_fixtures"]
+# Browser fixtures (live server, Chromium, phone page) for `pytest -m browser`; the partners,
+# clerk and demo unit of the application tests.
+pytest_plugins = ["browser_fixtures", "applications_support"]
 
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 PUBLIC_BASE_URL = "https://bdc.example.gov.cn"

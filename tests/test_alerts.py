@@ -15,7 +15,6 @@ from applications_support import (
     confirm_all,
     mortgage_body,
     partner_headers,
-    sole_unit,
     staff_post,
     transfer_body,
 )
@@ -35,6 +34,7 @@ from miniapp_api.models import (
     WebhookDelivery,
 )
 
+# The fixtures agency, bank, clerk and zhang_unit come from applications_support.
 URL = "/api/v1/partner/applications"
 ALERTS = "/api/v1/me/alerts"
 SETTINGS = "/api/v1/me/alert-settings"
@@ -51,28 +51,8 @@ def _fresh_fake(fake_wechat: Any) -> None:
 
 
 @pytest.fixture
-def agency(app):
-    return partner_headers("agency")
-
-
-@pytest.fixture
-def bank(app):
-    return partner_headers("bank")
-
-
-@pytest.fixture
-def clerk(staff_headers):
-    return staff_headers("clerk")
-
-
-@pytest.fixture
 def admin(staff_headers):
     return staff_headers("admin")
-
-
-@pytest.fixture
-def zhang_unit(app, demo):
-    return sole_unit(citizen(demo, "zhang")["person_id"])
 
 
 @pytest.fixture

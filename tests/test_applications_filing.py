@@ -18,22 +18,8 @@ from sqlalchemy import select
 from miniapp_api.extensions import db
 from miniapp_api.models import Application, Certificate
 
+# The fixtures agency, bank, clerk and zhang_unit come from applications_support.
 URL = "/api/v1/partner/applications"
-
-
-@pytest.fixture
-def agency(app):
-    return partner_headers("agency")
-
-
-@pytest.fixture
-def bank(app):
-    return partner_headers("bank")
-
-
-@pytest.fixture
-def zhang_unit(app, demo):
-    return sole_unit(citizen(demo, "zhang")["person_id"])
 
 
 def test_agency_files_a_transfer(client, demo, agency, zhang_unit):

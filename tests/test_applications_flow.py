@@ -29,27 +29,8 @@ from miniapp_api.models import (
     PropertyRight,
 )
 
+# The fixtures agency, bank, clerk and zhang_unit come from applications_support.
 URL = "/api/v1/partner/applications"
-
-
-@pytest.fixture
-def agency(app):
-    return partner_headers("agency")
-
-
-@pytest.fixture
-def bank(app):
-    return partner_headers("bank")
-
-
-@pytest.fixture
-def clerk(staff_headers):
-    return staff_headers("clerk")
-
-
-@pytest.fixture
-def zhang_unit(app, demo):
-    return sole_unit(citizen(demo, "zhang")["person_id"])
 
 
 @pytest.fixture

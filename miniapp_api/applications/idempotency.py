@@ -34,6 +34,8 @@ KEEP = timedelta(hours=24)
 # claim and the answer): a retry may take the key over.
 IN_FLIGHT_LEASE = timedelta(minutes=10)
 HEADER = "Idempotency-Key"
+# The header as documented on a partner POST (`bp.doc(parameters=...)`).
+HEADER_PARAMETERS = [{"in": "header", "name": HEADER, "schema": {"type": "string"}}]
 MAX_KEY = 100
 
 

@@ -9,13 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import kinds, unit_of_work
-from ..auth.guards import citizen_required, staff_required
+from ..auth.guards import citizen_required, staff_route
 from ..database import db
 from ..downloads import content_disposition
 from ..errors import Problem
 from ..extensions import limiter
 from ..inputs import allow_body
-from ..partners.guards import API_KEY, partner_limit, partner_required
+from ..partners.guards import partner_route
 from . import (
     bp,
     materials,
@@ -29,9 +29,10 @@ from . import (
     workdays,
 )
 from . import schemas as s
-from .idempotency import partner_post
+from .idempotency import HEADER_PARAMETERS, partner_post
 
 ROLES = ("clerk", "admin")
+_STALE = {409: "版本已变化或状态不允许"}
 
 
 def _commit() -> None:
@@ -64,23 +65,30 @@ def _staff_actor() -> str:
 
 
 # --- partners ------------------------------------------------------------------------------------
-@bp.post("/partner/applications")
-@partner_post
-@bp.arguments(s.ApplicationCreateSchema)
-@bp.response(201, s.ApplicationSchema)
-@bp.alt_response(403, description="本机构不能提交此类申请")
-@bp.alt_response(404, description="不动产单元不存在")
-@bp.alt_response(
-    409,
-    description="unit_seized / unit_under_objection / application_in_progress / "
-    "not_the_holders / not_your_mortgage / handover_case_conflict / idempotency_in_progress",
+_NOT_OURS = {404: "不是本机构的申请或不存在"}
+
+
+def _material_edge(view: Any) -> Any:
+    return allow_body(materials.MAX_BODY_BYTES)(partner_post(view))
+
+
+@partner_route(
+    bp,
+    "post",
+    "/partner/applications",
+    s.ApplicationSchema,
+    status=201,
+    arguments=s.ApplicationCreateSchema,
+    errors={
+        403: "本机构不能提交此类申请",
+        404: "不动产单元不存在",
+        409: "unit_seized / unit_under_objection / application_in_progress / "
+        "not_the_holders / not_your_mortgage / handover_case_conflict / idempotency_in_progress",
+        422: "填写有误，或幂等键已用于另一个请求",
+    },
+    edge=partner_post,
+    parameters=HEADER_PARAMETERS,
 )
-@bp.alt_response(422, description="填写有误，或幂等键已用于另一个请求")
-@bp.doc(
-    security=API_KEY,
-    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}],
-)
-@partner_limit
 def partner_file(data: dict[str, Any]) -> dict[str, Any]:
     """提交登记申请（银行：抵押、注销抵押；中介、开发企业：转移登记）
 
@@ -92,12 +100,7 @@ def partner_file(data: dict[str, Any]) -> dict[str, Any]:
     return read.application_view(service.file_application(filer, data))
 
 
-@bp.get("/partner/applications")
-@bp.arguments(s.ListQuerySchema, location="query")
-@bp.response(200, s.ApplicationPageSchema)
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(bp, "get", "/partner/applications", s.ApplicationPageSchema, query=s.ListQuerySchema)
 def partner_list(query: dict[str, Any]) -> dict[str, Any]:
     """本机构提交的申请（只含本机构的）"""
     return service.list_for_partner(
@@ -105,24 +108,22 @@ def partner_list(query: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@bp.get("/partner/applications/<int:app_id>")
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(404, description="不是本机构的申请或不存在")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp, "get", "/partner/applications/<int:app_id>", s.ApplicationSchema, errors=_NOT_OURS
+)
 def partner_get(app_id: int) -> dict[str, Any]:
     """本机构的一件申请（其他机构的申请为 404）"""
     return read.application_view(service.own_application(g.partner, app_id))
 
 
-@bp.post("/partner/applications/<int:app_id>/withdraw")
-@partner_post
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(404, description="不是本机构的申请或不存在")
-@bp.alt_response(409, description="已登簿或已结束")
-@bp.doc(security=API_KEY)
-@partner_limit
+@partner_route(
+    bp,
+    "post",
+    "/partner/applications/<int:app_id>/withdraw",
+    s.ApplicationSchema,
+    errors={**_NOT_OURS, 409: "已登簿或已结束"},
+    edge=partner_post,
+)
 def partner_withdraw(app_id: int) -> dict[str, Any]:
     """撤回申请（登簿之前）"""
     app = service.withdraw(service.own_application(g.partner, app_id), _partner_actor())
@@ -130,13 +131,14 @@ def partner_withdraw(app_id: int) -> dict[str, Any]:
     return read.application_view(app)
 
 
-@bp.post("/partner/applications/<int:app_id>/resubmit")
-@partner_post
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(404, description="不是本机构的申请或不存在")
-@bp.alt_response(409, description="不在补正状态")
-@bp.doc(security=API_KEY)
-@partner_limit
+@partner_route(
+    bp,
+    "post",
+    "/partner/applications/<int:app_id>/resubmit",
+    s.ApplicationSchema,
+    errors={**_NOT_OURS, 409: "不在补正状态"},
+    edge=partner_post,
+)
 def partner_resubmit(app_id: int) -> dict[str, Any]:
     """补正后重新提交（回到补正前的状态，时限顺延）"""
     app = service.resubmit(service.own_application(g.partner, app_id), _partner_actor())
@@ -144,15 +146,15 @@ def partner_resubmit(app_id: int) -> dict[str, Any]:
     return read.application_view(app)
 
 
-@bp.post("/partner/applications/<int:app_id>/tax")
-@partner_post
-@bp.arguments(s.TaxReportSchema)
-@bp.response(200, s.TracksSchema)
-@bp.alt_response(403, description="仅税务机关")
-@bp.alt_response(404, description="申请不存在")
-@bp.alt_response(409, description="不需要或已办结")
-@bp.doc(security=API_KEY)
-@partner_limit
+@partner_route(
+    bp,
+    "post",
+    "/partner/applications/<int:app_id>/tax",
+    s.TracksSchema,
+    arguments=s.TaxReportSchema,
+    errors={403: "仅税务机关", 404: "申请不存在", 409: "不需要或已办结"},
+    edge=partner_post,
+)
 def partner_tax(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """税务机关报送契税已缴（转移登记的缴税环节）"""
     app = service.tax_application(g.partner, app_id)
@@ -161,12 +163,14 @@ def partner_tax(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     return {"contract_filing": app.contract_filing_at is not None, "tax": True}
 
 
-@bp.get("/partner/applications/<int:app_id>/receipt.<any(png,pdf):fmt>")
-@bp.response(200, description="受理凭证", content_type="application/pdf")
-@bp.alt_response(404, description="未受理或不是本机构的申请")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp,
+    "get",
+    "/partner/applications/<int:app_id>/receipt.<any(png,pdf):fmt>",
+    description="受理凭证",
+    content_type="application/pdf",
+    errors={404: "未受理或不是本机构的申请"},
+)
 def partner_receipt(app_id: int, fmt: str) -> Response:
     """下载受理凭证（PNG/PDF）"""
     app = service.own_application(g.partner, app_id)
@@ -174,23 +178,26 @@ def partner_receipt(app_id: int, fmt: str) -> Response:
     return _kind_file(kinds.APPLICATION_RECEIPT, app, fmt)
 
 
-@bp.get("/partner/applications/<int:app_id>/registration-certificate")
-@bp.response(200, s.DocumentRowsSchema)
-@bp.alt_response(404, description="没有本机构的不动产登记证明")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp,
+    "get",
+    "/partner/applications/<int:app_id>/registration-certificate",
+    s.DocumentRowsSchema,
+    errors={404: "没有本机构的不动产登记证明"},
+)
 def partner_regcert(app_id: int) -> dict[str, Any]:
     """本机构抵押申请的不动产登记证明（含核验链接）"""
     return regcert.view(regcert.load_for_partner(g.partner, app_id))
 
 
-@bp.get("/partner/applications/<int:app_id>/registration-certificate.<any(png,pdf):fmt>")
-@bp.response(200, description="不动产登记证明", content_type="application/pdf")
-@bp.alt_response(404, description="没有本机构的不动产登记证明")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp,
+    "get",
+    "/partner/applications/<int:app_id>/registration-certificate.<any(png,pdf):fmt>",
+    description="不动产登记证明",
+    content_type="application/pdf",
+    errors={404: "没有本机构的不动产登记证明"},
+)
 def partner_regcert_file(app_id: int, fmt: str) -> Response:
     """下载不动产登记证明（PNG/PDF，带核验二维码）"""
     cert = regcert.load_for_partner(g.partner, app_id)
@@ -208,49 +215,47 @@ def _kind_file(kind: kinds.DocumentKind, record: Any, fmt: str) -> Response:
     return response
 
 
-@bp.post("/partner/applications/<int:app_id>/materials")
-@allow_body(materials.MAX_BODY_BYTES)
-@partner_post
-@bp.arguments(s.MaterialFormSchema, location="form")
-@bp.response(201, s.MaterialSchema)
-@bp.alt_response(404, description="不是本机构的申请或不存在")
-@bp.alt_response(413, description="超过 10 MB")
-@bp.alt_response(415, description="不是 PDF、JPEG 或 PNG")
-@bp.doc(security=API_KEY)
-@partner_limit
+@partner_route(
+    bp,
+    "post",
+    "/partner/applications/<int:app_id>/materials",
+    s.MaterialSchema,
+    status=201,
+    form=s.MaterialFormSchema,
+    errors={**_NOT_OURS, 413: "超过 10 MB", 415: "不是 PDF、JPEG 或 PNG"},
+    edge=_material_edge,
+)
 def partner_material(form: dict[str, Any], app_id: int) -> dict[str, Any]:
     """上传申请材料（PDF/JPEG/PNG，按内容识别，≤10 MB，记录 SHA-256，不公开）"""
     app = service.own_application(g.partner, app_id)
     return materials.add(app, form["kind"], request.files.get("file"))
 
 
-@bp.get("/partner/applications/<int:app_id>/materials")
-@bp.response(200, s.MaterialListSchema)
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(bp, "get", "/partner/applications/<int:app_id>/materials", s.MaterialListSchema)
 def partner_materials(app_id: int) -> dict[str, Any]:
     """本机构申请的材料清单"""
     return {"items": materials.listing(service.own_application(g.partner, app_id))}
 
 
-@bp.get("/partner/applications/<int:app_id>/materials/<int:material_id>")
-@bp.response(200, description="材料原件")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp,
+    "get",
+    "/partner/applications/<int:app_id>/materials/<int:material_id>",
+    description="材料原件",
+)
 def partner_material_file(app_id: int, material_id: int) -> Response:
     """下载本机构申请的材料"""
     return materials.file_response(service.own_application(g.partner, app_id), material_id)
 
 
-@bp.put("/partner/webhook")
-@bp.arguments(s.WebhookSetSchema)
-@bp.response(200, s.WebhookSchema)
-@bp.alt_response(422, description="地址不可用")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp,
+    "put",
+    "/partner/webhook",
+    s.WebhookSchema,
+    arguments=s.WebhookSetSchema,
+    errors={422: "地址不可用"},
+)
 def partner_webhook(data: dict[str, Any]) -> dict[str, Any]:
     """设置接收办件状态变化的 Webhook 地址（返回一次 whsec_ 密钥）"""
     answer = webhooks.set_endpoint(g.partner, data["url"])
@@ -258,11 +263,7 @@ def partner_webhook(data: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-@bp.get("/partner/webhook/deliveries")
-@bp.response(200, s.DeliveryListSchema)
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(bp, "get", "/partner/webhook/deliveries", s.DeliveryListSchema)
 def partner_deliveries() -> dict[str, Any]:
     """Webhook 投递记录（最近 100 条）"""
     return {"items": webhooks.deliveries(g.partner)}
@@ -293,10 +294,9 @@ def my_confirm(data: dict[str, Any], app_id: int) -> dict[str, Any]:
 
 
 # --- staff ---------------------------------------------------------------------------------------
-@bp.get("/staff/applications")
-@bp.arguments(s.ListQuerySchema, location="query")
-@bp.response(200, s.ApplicationPageSchema)
-@staff_required(*ROLES)
+@staff_route(
+    bp, "get", "/staff/applications", s.ApplicationPageSchema, roles=ROLES, query=s.ListQuerySchema
+)
 def staff_list(query: dict[str, Any]) -> dict[str, Any]:
     """窗口：申请列表（含 version，用于并发控制）"""
     return window.list_applications(
@@ -304,10 +304,15 @@ def staff_list(query: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@bp.post("/staff/applications")
-@bp.arguments(s.ApplicationCreateSchema)
-@bp.response(201, s.ApplicationSchema)
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "post",
+    "/staff/applications",
+    s.ApplicationSchema,
+    roles=ROLES,
+    status=201,
+    arguments=s.ApplicationCreateSchema,
+)
 def staff_file(data: dict[str, Any]) -> dict[str, Any]:
     """窗口代为提交申请（现场办理）"""
     filer = service.Filer(channel="window", staff_id=g.staff.id, actor=_staff_actor())
@@ -328,21 +333,29 @@ def _staff_action(app_id: int, version: int, action: Any) -> dict[str, Any]:
     return read.application_view(app, for_staff=True)
 
 
-@bp.post("/staff/applications/<int:app_id>/accept")
-@bp.arguments(s.VersionSchema)
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(409, description="版本已变化或状态不允许")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "post",
+    "/staff/applications/<int:app_id>/accept",
+    s.ApplicationSchema,
+    roles=ROLES,
+    arguments=s.VersionSchema,
+    errors=_STALE,
+)
 def staff_accept(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """受理：给出受理编号和承诺办结日期（工作日）"""
     return _staff_action(app_id, data["version"], lambda a: window.accept(a, _staff_actor()))
 
 
-@bp.post("/staff/applications/<int:app_id>/correction")
-@bp.arguments(s.ReasonVersionSchema)
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(409, description="版本已变化或状态不允许")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "post",
+    "/staff/applications/<int:app_id>/correction",
+    s.ApplicationSchema,
+    roles=ROLES,
+    arguments=s.ReasonVersionSchema,
+    errors=_STALE,
+)
 def staff_correction(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """要求补正（退回提交方，时限暂停）"""
     return _staff_action(
@@ -352,11 +365,15 @@ def staff_correction(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     )
 
 
-@bp.post("/staff/applications/<int:app_id>/reject")
-@bp.arguments(s.ReasonVersionSchema)
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(409, description="版本已变化或状态不允许")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "post",
+    "/staff/applications/<int:app_id>/reject",
+    s.ApplicationSchema,
+    roles=ROLES,
+    arguments=s.ReasonVersionSchema,
+    errors=_STALE,
+)
 def staff_reject(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """不予受理"""
     return _staff_action(
@@ -364,11 +381,15 @@ def staff_reject(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     )
 
 
-@bp.post("/staff/applications/<int:app_id>/advance")
-@bp.arguments(s.AdvanceSchema)
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(409, description="版本已变化、环节顺序不对或并行事项未办结")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "post",
+    "/staff/applications/<int:app_id>/advance",
+    s.ApplicationSchema,
+    roles=ROLES,
+    arguments=s.AdvanceSchema,
+    errors={409: "版本已变化、环节顺序不对或并行事项未办结"},
+)
 def staff_advance(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """推进环节：审核 → 登簿（同一事务内变更登记簿并发证）→ 缮证 → 办结"""
     return _staff_action(
@@ -378,11 +399,15 @@ def staff_advance(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     )
 
 
-@bp.post("/staff/applications/<int:app_id>/tracks/<any(contract_filing,tax):track>")
-@bp.arguments(s.TrackSchema)
-@bp.response(200, s.ApplicationSchema)
-@bp.alt_response(409, description="不需要或已办结")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "post",
+    "/staff/applications/<int:app_id>/tracks/<any(contract_filing,tax):track>",
+    s.ApplicationSchema,
+    roles=ROLES,
+    arguments=s.TrackSchema,
+    errors={409: "不需要或已办结"},
+)
 def staff_track(data: dict[str, Any], app_id: int, track: str) -> dict[str, Any]:
     """并行办理：网签备案或缴税办结"""
     app = service.load(app_id)
@@ -393,9 +418,13 @@ def staff_track(data: dict[str, Any], app_id: int, track: str) -> dict[str, Any]
     return read.application_view(app, for_staff=True)
 
 
-@bp.get("/staff/applications/<int:app_id>/materials/<int:material_id>")
-@bp.response(200, description="材料原件")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "get",
+    "/staff/applications/<int:app_id>/materials/<int:material_id>",
+    roles=ROLES,
+    description="材料原件",
+)
 def staff_material_file(app_id: int, material_id: int) -> Response:
     """工作人员查看申请材料"""
     app = service.load(app_id)
@@ -404,10 +433,15 @@ def staff_material_file(app_id: int, material_id: int) -> Response:
     return materials.file_response(app, material_id)
 
 
-@bp.get("/staff/applications/export.csv")
-@bp.arguments(s.StatsQuerySchema, location="query")
-@bp.response(200, description="CSV", content_type="text/csv")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "get",
+    "/staff/applications/export.csv",
+    roles=ROLES,
+    description="CSV",
+    content_type="text/csv",
+    query=s.StatsQuerySchema,
+)
 def staff_export(query: dict[str, Any]) -> Response:
     """导出期间内的办件（CSV，公式字符已中和）"""
     body = reports.export_csv(query["from_"], query["to"])
@@ -417,11 +451,15 @@ def staff_export(query: dict[str, Any]) -> Response:
     return response
 
 
-@bp.put("/staff/working-days/<day>")
-@bp.arguments(s.WorkingDaySetSchema)
-@bp.response(200, s.WorkingDaySchema)
-@bp.alt_response(404, description="日期格式不正确")
-@staff_required("admin")
+@staff_route(
+    bp,
+    "put",
+    "/staff/working-days/<day>",
+    s.WorkingDaySchema,
+    roles=("admin",),
+    arguments=s.WorkingDaySetSchema,
+    errors={404: "日期格式不正确"},
+)
 def staff_working_day(data: dict[str, Any], day: str) -> dict[str, Any]:
     """管理员录入国务院公布的放假调休安排（优先于日历包）"""
     row = workdays.set_override_checked(day, data["is_workday"], data.get("note"))

@@ -154,3 +154,38 @@ def staff_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., 
         return _documented(wrapper)
 
     return decorate
+
+
+def staff_route(
+    bp: Any,
+    method: str,
+    path: str,
+    schema: Any = None,
+    *,
+    roles: tuple[str, ...],
+    status: int = 200,
+    description: str | None = None,
+    content_type: str | None = None,
+    arguments: Any = None,
+    query: Any = None,
+    form: Any = None,
+    errors: dict[int, str] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The decorator stack of a staff endpoint, composed once, outermost first:
+    ``bp.<method>(path)``, the request schema (``arguments`` of a JSON body, ``query`` of the
+    query string or ``form`` of a form), the response (``schema`` or
+    ``description``/``content_type``), the documented error answers (in the order given) and
+    `staff_required(*roles)` innermost: the arguments are read before the token is checked."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        view = staff_required(*roles)(view)
+        for code, text in reversed(list((errors or {}).items())):
+            view = bp.alt_response(code, description=text)(view)
+        answer = {"description": description, "content_type": content_type}
+        view = bp.response(status, schema, **{k: v for k, v in answer.items() if v})(view)
+        for request_schema, location in ((arguments, "json"), (query, "query"), (form, "form")):
+            if request_schema is not None:
+                view = bp.arguments(request_schema, location=location)(view)
+        return getattr(bp, method)(path)(view)
+
+    return decorate

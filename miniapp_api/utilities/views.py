@@ -11,16 +11,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import unit_of_work
 from ..applications import service as applications
-from ..applications.idempotency import partner_post
-from ..auth.guards import citizen_required, staff_required
+from ..applications.idempotency import HEADER_PARAMETERS, partner_post
+from ..auth.guards import citizen_required, staff_route
 from ..database import db
 from ..errors import Problem
-from ..partners.guards import API_KEY, partner_limit, partner_required
+from ..partners.guards import partner_route
 from . import bp, overdue, tasks
 from . import schemas as s
 from .progress import extend_view
 
 ROLES = ("clerk", "admin")
+_NOT_OURS = {404: "不存在或不是本单位服务的任务"}
+_SETTLED = "已登簿或已结束，或不是转移登记"
 
 
 def _commit() -> None:
@@ -47,13 +49,14 @@ def _choice_answer(app: Any) -> dict[str, Any]:
 
 
 # --- utilities (partners of kind "utility") ---------------------------------------------------
-@bp.get("/partner/utility-tasks")
-@bp.arguments(s.TaskQuerySchema, location="query")
-@bp.response(200, s.UtilityTaskPageSchema)
-@bp.alt_response(403, description="不是水、电、气公司")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp,
+    "get",
+    "/partner/utility-tasks",
+    s.UtilityTaskPageSchema,
+    query=s.TaskQuerySchema,
+    errors={403: "不是水、电、气公司"},
+)
 def utility_tasks(query: dict[str, Any]) -> dict[str, Any]:
     """本单位（一种服务）的协办任务：核验与过户（默认只列待答复的）
 
@@ -67,29 +70,28 @@ def utility_tasks(query: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-@bp.get("/partner/utility-tasks/<int:task_id>")
-@bp.response(200, s.UtilityTaskSchema)
-@bp.alt_response(404, description="不存在或不是本单位服务的任务")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp, "get", "/partner/utility-tasks/<int:task_id>", s.UtilityTaskSchema, errors=_NOT_OURS
+)
 def utility_task(task_id: int) -> dict[str, Any]:
     """一件协办任务"""
     return tasks.task_view(tasks.own_task(g.partner, task_id))
 
 
-@bp.post("/partner/utility-tasks/<int:task_id>/answer")
-@partner_post
-@bp.arguments(s.TaskAnswerSchema)
-@bp.response(200, s.UtilityTaskSchema)
-@bp.alt_response(404, description="不存在或不是本单位服务的任务")
-@bp.alt_response(409, description="已答复（且答复不同）或已取消")
-@bp.alt_response(422, description="答复不完整或与任务类型不符")
-@bp.doc(
-    security=API_KEY,
-    parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}],
+@partner_route(
+    bp,
+    "post",
+    "/partner/utility-tasks/<int:task_id>/answer",
+    s.UtilityTaskSchema,
+    arguments=s.TaskAnswerSchema,
+    errors={
+        **_NOT_OURS,
+        409: "已答复（且答复不同）或已取消",
+        422: "答复不完整或与任务类型不符",
+    },
+    edge=partner_post,
+    parameters=HEADER_PARAMETERS,
 )
-@partner_limit
 def utility_answer(data: dict[str, Any], task_id: int) -> dict[str, Any]:
     """答复协办任务：核验 ok / arrears（欠费金额、原因），过户 completed（新户号）/ failed（原因）
 
@@ -102,14 +104,15 @@ def utility_answer(data: dict[str, Any], task_id: int) -> dict[str, Any]:
 
 
 # --- changing the choice (until 登簿) -----------------------------------------------------------
-@bp.put("/partner/applications/<int:app_id>/utilities")
-@partner_post
-@bp.arguments(s.UtilityChoicesSchema)
-@bp.response(200, s.UtilityChoicesAnswerSchema)
-@bp.alt_response(404, description="不是本机构的申请或不存在")
-@bp.alt_response(409, description="已登簿或已结束，或不是转移登记")
-@bp.doc(security=API_KEY)
-@partner_limit
+@partner_route(
+    bp,
+    "put",
+    "/partner/applications/<int:app_id>/utilities",
+    s.UtilityChoicesAnswerSchema,
+    arguments=s.UtilityChoicesSchema,
+    errors={404: "不是本机构的申请或不存在", 409: _SETTLED},
+    edge=partner_post,
+)
 def partner_choices(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """更改水电气联动过户的选择（登簿之前）"""
     app = applications.own_application(g.partner, app_id)
@@ -118,12 +121,15 @@ def partner_choices(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     return _choice_answer(app)
 
 
-@bp.put("/staff/applications/<int:app_id>/utilities")
-@bp.arguments(s.UtilityChoicesSchema)
-@bp.response(200, s.UtilityChoicesAnswerSchema)
-@bp.alt_response(404, description="申请不存在")
-@bp.alt_response(409, description="已登簿或已结束，或不是转移登记")
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "put",
+    "/staff/applications/<int:app_id>/utilities",
+    s.UtilityChoicesAnswerSchema,
+    roles=ROLES,
+    arguments=s.UtilityChoicesSchema,
+    errors={404: "申请不存在", 409: _SETTLED},
+)
 def staff_choices(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """窗口：更改水电气联动过户的选择（登簿之前）"""
     app = applications.load(app_id)
@@ -140,7 +146,7 @@ def staff_choices(data: dict[str, Any], app_id: int) -> dict[str, Any]:
 @bp.response(200, s.UtilityChoicesAnswerSchema)
 @bp.alt_response(403, description="只有买方（权利人）可以选择")
 @bp.alt_response(404, description="不是本人作为当事人的申请")
-@bp.alt_response(409, description="已登簿或已结束，或不是转移登记")
+@bp.alt_response(409, description=_SETTLED)
 def my_choices(data: dict[str, Any], app_id: int) -> dict[str, Any]:
     """买方选择水电气联动过户（登簿之前可以更改）"""
     app = applications.citizen_application(g.person, app_id)
@@ -154,10 +160,14 @@ def my_choices(data: dict[str, Any], app_id: int) -> dict[str, Any]:
 
 
 # --- the window ---------------------------------------------------------------------------------
-@bp.get("/staff/utility-tasks")
-@bp.arguments(s.StaffTaskQuerySchema, location="query")
-@bp.response(200, s.StaffUtilityTaskPageSchema)
-@staff_required(*ROLES)
+@staff_route(
+    bp,
+    "get",
+    "/staff/utility-tasks",
+    s.StaffUtilityTaskPageSchema,
+    roles=ROLES,
+    query=s.StaffTaskQuerySchema,
+)
 def staff_tasks(query: dict[str, Any]) -> dict[str, Any]:
     """窗口：水电气协办任务（overdue=true：超过 2 个工作日未答复的）"""
     return overdue.list_for_staff(

@@ -257,6 +257,30 @@
     }
   }
 
+  /* Replace `container` with one tappable cell saying `text` that starts the login (the
+   * lists of 我的办件 and 我的交房即交证). */
+  function showLoginCell(container, text) {
+    clear(container);
+    append(
+      container,
+      h(
+        "div",
+        { class: "cells" },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "cell cell_access cell_button",
+            onclick: function () {
+              B.login();
+            },
+          },
+          h("span", { class: "cell__bd", text: text })
+        )
+      )
+    );
+  }
+
   function sessionFlag(key, value) {
     try {
       if (value === undefined) return window.sessionStorage.getItem(key) === "1";
@@ -304,6 +328,7 @@
   B.login = login;
   B.logout = logout;
   B.showLogin = showLogin;
+  B.showLoginCell = showLoginCell;
   B.goBind = goBind;
   B.handleError = handleError;
   B.safeNext = safeNext;

@@ -124,25 +124,7 @@
   function load() {
     var box = B.$("#apps");
     if (!B.isLoggedIn()) {
-      B.clear(box);
-      B.append(
-        box,
-        h(
-          "div",
-          { class: "cells" },
-          h(
-            "button",
-            {
-              type: "button",
-              class: "cell cell_access cell_button",
-              onclick: function () {
-                B.login();
-              },
-            },
-            h("span", { class: "cell__bd", text: "登录后查看您的办件" })
-          )
-        )
-      );
+      B.showLoginCell(box, "登录后查看您的办件");
       return;
     }
     B.api("GET", "/api/v1/me/applications").then(

@@ -155,25 +155,7 @@
   function loadMine() {
     var box = B.$("#mine");
     if (!B.isLoggedIn()) {
-      B.clear(box);
-      B.append(
-        box,
-        h(
-          "div",
-          { class: "cells" },
-          h(
-            "button",
-            {
-              type: "button",
-              class: "cell cell_access cell_button",
-              onclick: function () {
-                B.login();
-              },
-            },
-            h("span", { class: "cell__bd", text: "登录后查看您所购房屋的办证进度" })
-          )
-        )
-      );
+      B.showLoginCell(box, "登录后查看您所购房屋的办证进度");
       return;
     }
     var cancel = B.loadingLater(box);
