@@ -7,7 +7,7 @@ from typing import Any
 from flask import g
 
 from . import bp, service
-from .guards import API_KEY, partner_limit, partner_required
+from .guards import partner_route
 from .schemas import (
     BatchAnswerSchema,
     NumberBatchSchema,
@@ -17,14 +17,12 @@ from .schemas import (
     TokenBatchSchema,
 )
 
+_BAD_KEY = {401: "密钥无效"}
 
-@bp.post("/verify")
-@bp.arguments(TokenBatchSchema)
-@bp.response(200, BatchAnswerSchema)
-@bp.alt_response(401, description="密钥无效")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+
+@partner_route(
+    bp, "post", "/verify", BatchAnswerSchema, arguments=TokenBatchSchema, errors=_BAD_KEY
+)
 def verify_batch(data: dict[str, list[str]]) -> dict[str, Any]:
     """批量核验二维码令牌
 
@@ -35,13 +33,10 @@ def verify_batch(data: dict[str, list[str]]) -> dict[str, Any]:
     return {"results": service.verify_tokens(g.partner, data["tokens"])}
 
 
-@bp.post("/verify/by-number")
-@bp.arguments(NumberBatchSchema)
-@bp.response(200, BatchAnswerSchema)
-@bp.alt_response(401, description="密钥无效")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp, "post", "/verify/by-number", BatchAnswerSchema, arguments=NumberBatchSchema,
+    errors=_BAD_KEY,
+)  # fmt: skip
 def verify_numbers(data: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
     """批量按证书号和印制编号核验
 
@@ -51,12 +46,9 @@ def verify_numbers(data: dict[str, list[dict[str, str]]]) -> dict[str, Any]:
     return {"results": service.verify_numbers(g.partner, data["items"])}
 
 
-@bp.get("/handover/projects")
-@bp.response(200, PartnerProjectListSchema)
-@bp.alt_response(403, description="仅开发企业")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp, "get", "/handover/projects", PartnerProjectListSchema, errors={403: "仅开发企业"}
+)
 def projects() -> dict[str, Any]:
     """本企业楼盘的交房即交证进度
 
@@ -65,13 +57,10 @@ def projects() -> dict[str, Any]:
     return {"items": service.own_projects(g.partner)}
 
 
-@bp.get("/handover/projects/<int:project_id>/cases")
-@bp.arguments(PageQuerySchema, location="query")
-@bp.response(200, PartnerCasePageSchema)
-@bp.alt_response(404, description="不是本企业的项目或项目不存在")
-@bp.doc(security=API_KEY)
-@partner_required
-@partner_limit
+@partner_route(
+    bp, "get", "/handover/projects/<int:project_id>/cases", PartnerCasePageSchema,
+    query=PageQuerySchema, errors={404: "不是本企业的项目或项目不存在"},
+)  # fmt: skip
 def project_cases(query: dict[str, int], project_id: int) -> dict[str, Any]:
     """本企业楼盘各套房屋的办证进度
 
