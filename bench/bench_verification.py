@@ -233,8 +233,8 @@ def audit_count(database_url: str, keys: Path) -> int:
 def free_port() -> int:
     """A free loopback port: from BENCH_PORTS ("19000-19099") when set (shared machines give
     each user a range), else any."""
-    low, _, high = os.environ.get("BENCH_PORTS", "0-0").partition("-")
-    for port in range(int(low), int(high or low) + 1):
+    low, _, high = os.environ.get("BENCH_PORTS", "").partition("-")
+    for port in range(int(low or 1), int(high or low or 0) + 1):
         with socket.socket() as s, contextlib.suppress(OSError):
             s.bind(("127.0.0.1", port))
             return port

@@ -65,3 +65,13 @@ def test_the_in_process_benchmark_measures_every_target(tmp_path):
     result = json.loads(out.read_text())
     for name in ("bare", "minimal", "healthz", "api", "page"):
         assert result[name]["median_us"] > 0
+
+
+def test_the_gunicorn_benchmark_picks_a_real_port(monkeypatch):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_verification import free_port
+
+    monkeypatch.delenv("BENCH_PORTS", raising=False)
+    assert free_port() > 0
+    monkeypatch.setenv("BENCH_PORTS", "19990-19999")
+    assert 19990 <= free_port() <= 19999
