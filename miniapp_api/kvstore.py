@@ -6,8 +6,8 @@ the logout denylist — are stored with ``durable=True`` and always live in the 
 database backend runs each operation in its own short transaction, so call it before a request
 writes through db.session or after it commits (SQLite allows one writer at a time).
 
-Every Redis command gives up after ``REDIS_TIMEOUT`` seconds (one immediate retry, for a pooled
-connection a Redis restart closed); a Redis that is down raises ``redis.ConnectionError`` or
+Every Redis command gives up after ``REDIS_TIMEOUT`` seconds (one immediate retry when a pooled
+connection was closed by a Redis restart, none after a timeout); a Redis that is down raises ``redis.ConnectionError`` or
 ``TimeoutError``, which the error handlers answer with 503 ``service_unavailable``.
 """
 
@@ -47,7 +47,10 @@ class KeyValueStore:
 
     def client_options(self) -> dict[str, Any]:
         """Options of every Redis client (ours and the rate limiter's): short timeouts, one
-        immediate retry."""
+        immediate retry — for a connection that was closed under us (a Redis restart), not for
+        a timeout: a Redis that does not answer within ``REDIS_TIMEOUT`` (paused, overloaded)
+        would only make the request wait as long again."""
+        import redis
         from redis.backoff import NoBackoff
         from redis.retry import Retry
 
@@ -55,7 +58,7 @@ class KeyValueStore:
         return {
             "socket_timeout": timeout,
             "socket_connect_timeout": timeout,
-            "retry": Retry(NoBackoff(), 1),
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
         }
 
     @property

@@ -509,12 +509,14 @@ def test_paused_redis_does_not_hang_verification(stack: Stack) -> None:
     assert stack.redis is not None
     os.kill(stack.redis.pid, signal.SIGSTOP)
     try:
+        times = []
         for _ in range(3):
             started = time.monotonic()
             response = requests.get(APP + f"/api/v1/verify/{token}", timeout=10)
-            took = time.monotonic() - started
+            times.append(time.monotonic() - started)
             assert response.status_code == 200
-            assert took < 2.0, f"verification took {took:.1f} s with Redis paused"
+        print(f"redis paused: verification took {', '.join(f'{t:.2f}' for t in times)} s")
+        assert max(times) < 2.0, f"verification took {max(times):.1f} s with Redis paused"
     finally:
         os.kill(stack.redis.pid, signal.SIGCONT)
     _wait(lambda: requests.get(APP + "/healthz", timeout=2).status_code == 200, 10, "healthz")
