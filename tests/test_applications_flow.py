@@ -438,14 +438,13 @@ def test_bound_account_is_required_for_my_applications(client, citizen_headers):
 
 
 def test_completion_counts_in_the_report(client, clerk, citizen_headers, transfer):
-    from datetime import UTC, datetime
-
     from miniapp_api.applications import reports
+    from miniapp_api.clock import china_today
 
     app_id, _ = _run_transfer_to_registered(client, clerk, citizen_headers, transfer)
     _advance(client, clerk, app_id, "certified")
     _advance(client, clerk, app_id, "completed")
-    today = datetime.now(UTC).date()
+    today = china_today()  # the report's days are China's
     figures = client.get(
         "/api/v1/stats/applications",
         query_string={"from": today.isoformat(), "to": today.isoformat()},

@@ -17,6 +17,7 @@ from applications_support import (
 )
 
 from miniapp_api.applications import reports
+from miniapp_api.clock import china_today
 from miniapp_api.extensions import db
 from miniapp_api.models import Application
 
@@ -76,7 +77,7 @@ class TestLookupLimit:
 
 
 def test_stats_report_figures(client, accepted, staff_headers):
-    today = datetime.now(UTC).date()
+    today = china_today()  # the report's days are China's
     response = client.get(
         "/api/v1/stats/applications",
         query_string={"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()},
@@ -95,7 +96,7 @@ def test_stats_completion_and_on_time(app, accepted):
     row.completed_at = datetime.now(UTC)
     rollup.rebuild()
     db.session.commit()
-    today = datetime.now(UTC).date()
+    today = china_today()  # the report's days are China's
     body = reports.stats(today - timedelta(days=1), today + timedelta(days=1))
     assert body["completed"] == 1 and body["completion_rate"] == 1.0
     assert body["on_time_rate"] == 1.0
@@ -112,7 +113,7 @@ def test_export_neutralises_formulas(client, accepted, staff_headers):
     row = db.session.get(Application, accepted["id"])
     row.unit.location = '=HYPERLINK("http://evil")'
     db.session.commit()
-    today = datetime.now(UTC).date()
+    today = china_today()  # the report's days are China's
     response = client.get(
         "/api/v1/staff/applications/export.csv",
         query_string={"from": today.isoformat(), "to": today.isoformat()},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pytest
 from applications_support import citizen, mortgage_body, partner_headers, sole_unit, staff_post
@@ -25,6 +24,7 @@ from utilities_support import (
     utility_headers,
 )
 
+from miniapp_api.clock import china_today
 from miniapp_api.extensions import db
 from miniapp_api.models import NotificationOutbox, UtilityTask
 
@@ -388,7 +388,7 @@ def test_whole_path_three_completed_transfers(
             "power": "已过户 新户号 NEW-power",
             "gas": "已过户 新户号 NEW-gas",
         }
-    today = date.today().isoformat()
+    today = china_today().isoformat()  # the report's days are China's
     stats = client.get(f"/api/v1/stats/applications?from=2026-01-01&to={today}").get_json()
     for service in ("water", "power", "gas"):
         assert stats["utility_transfers"][service] == {
@@ -437,7 +437,7 @@ def test_the_id_number_check_can_fail(demo):
 def test_requested_figures_follow_changes_and_match_a_rebuild(client, demo, filed, agency, clerk):
     from miniapp_api.utilities import rollup
 
-    today = date.today().isoformat()
+    today = china_today().isoformat()  # the report's days are China's
     path = f"/api/v1/stats/applications?from=2026-01-01&to={today}"
 
     def requested():

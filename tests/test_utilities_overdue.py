@@ -19,6 +19,7 @@ from utilities_support import (
 )
 
 from miniapp_api.applications import webhooks
+from miniapp_api.clock import china_today
 from miniapp_api.extensions import db
 from miniapp_api.models import WebhookDelivery
 from miniapp_api.utilities import overdue, tasks
@@ -237,7 +238,7 @@ def test_median_counts_working_days_from_registration(
         headers=water,
     )
     assert done.status_code == 200, done.get_json()
-    today = date.today().isoformat()
+    today = china_today().isoformat()  # the report's days are China's
     figures = client.get(f"/api/v1/stats/applications?from=2026-01-01&to={today}").get_json()
     assert figures["utility_transfers"]["water"] == {
         "requested": 1,
