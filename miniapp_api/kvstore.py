@@ -6,9 +6,10 @@ the logout denylist — are stored with ``durable=True`` and always live in the 
 database backend runs each operation in its own short transaction, so call it before a request
 writes through db.session or after it commits (SQLite allows one writer at a time).
 
-Every Redis command gives up after ``REDIS_TIMEOUT`` seconds (one immediate retry when a pooled
-connection was closed by a Redis restart, none after a timeout); a Redis that is down raises ``redis.ConnectionError`` or
-``TimeoutError``, which the error handlers answer with 503 ``service_unavailable``.
+Every Redis command gives up after ``REDIS_TIMEOUT`` seconds (one immediate retry when a
+pooled connection was closed by a Redis restart, none after a timeout); a Redis that is down
+raises ``redis.ConnectionError`` or ``TimeoutError``, which the error handlers answer with 503
+``service_unavailable``.
 """
 
 from __future__ import annotations
