@@ -23,7 +23,6 @@ import json
 import os
 import pstats
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,19 +35,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 import bench_verification as bv  # noqa: E402 (the same app settings as the gunicorn bench)
 
 
-def _seed(url: str, env: dict[str, str], scale: int) -> None:
-    code = (
-        "from flask_migrate import upgrade\n"
-        "from miniapp_api import create_app\n"
-        "from miniapp_api.demo.seed import seed_demo\n"
-        "app = create_app()\n"
-        "with app.app_context():\n"
-        "    upgrade()\n"
-        f"    seed_demo(scale={scale}, seed=1)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], env=env, check=True)
-
-
 def targets(work: Path, scale: int) -> dict[str, tuple[Any, list[dict[str, Any]]]]:
     """name → (WSGI app, environs to cycle through)."""
     from werkzeug.test import EnvironBuilder
@@ -56,7 +42,7 @@ def targets(work: Path, scale: int) -> dict[str, tuple[Any, list[dict[str, Any]]
     url = f"sqlite:///{work / 'app.sqlite3'}"
     keys = work / "keys"
     env = bv.app_env(url, keys)
-    _seed(url, env, scale)
+    bv.seed_database(url, keys, scale, seed=1)
     os.environ.update(env)
     tokens = bv.sample_tokens(url, keys, 500)
 

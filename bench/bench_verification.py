@@ -89,6 +89,29 @@ def app_env(database_url: str, keys_dir: Path) -> dict[str, str]:
     return env
 
 
+def seed_database(url: str, keys: Path, scale: int, seed: int) -> dict[str, Any]:
+    """Migrate and seed the demo registry at ``scale`` in a process of its own (the app's
+    environment); returns seed_demo's row counts."""
+    code = (
+        "import json\n"
+        "from flask_migrate import upgrade\n"
+        "from miniapp_api import create_app\n"
+        "from miniapp_api.demo.seed import seed_demo\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    upgrade()\n"
+        f"    print(json.dumps(seed_demo(scale={scale}, seed={seed})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=app_env(url, keys),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def prepare(scale: int, db: str, reseed: bool) -> tuple[str, Path, dict[str, Any]]:
     """A seeded database for `scale` (cached between runs) and its keys directory."""
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -117,24 +140,7 @@ def prepare(scale: int, db: str, reseed: bool) -> tuple[str, Path, dict[str, Any
     if not exists or not meta_path.exists():
         log(f"seeding {scale} certificates into {url} (once; cached in {CACHE}) ...")
         started = time.perf_counter()
-        code = (
-            "import json,sys,time\n"
-            "from flask_migrate import upgrade\n"
-            "from miniapp_api import create_app\n"
-            "from miniapp_api.demo.seed import seed_demo\n"
-            "app = create_app()\n"
-            "with app.app_context():\n"
-            "    upgrade()\n"
-            f"    print(json.dumps(seed_demo(scale={scale}, seed=20261126)))\n"
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", code],
-            env=app_env(url, keys),
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        seeded = json.loads(out.strip().splitlines()[-1])
+        seeded = seed_database(url, keys, scale, seed=20261126)
         seeded["seed_seconds"] = round(time.perf_counter() - started, 1)
         meta_path.write_text(json.dumps(seeded))
         log("seeded:", seeded)

@@ -16,16 +16,31 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def test_the_applications_benchmark_runs_the_whole_flow(tmp_path):
-    out = tmp_path / "applications.json"
+def run_bench(script: str, *args: str) -> None:
+    """Run a benchmark script on SQLite, as `make bench` does; fail with its stderr."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DATABASE_URL", None)
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "bench/bench_applications.py", "-n", "3", "--stats-rows", "300",
-         "--db", "sqlite", "--out", str(out)],
+        [sys.executable, f"bench/{script}", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_applications_benchmark_runs_the_whole_flow(tmp_path):
+    out = tmp_path / "applications.json"
+    run_bench(
+        "bench_applications.py",
+        "-n",
+        "3",
+        "--stats-rows",
+        "300",
+        "--db",
+        "sqlite",
+        "--out",
+        str(out),
+    )
     result = json.loads(out.read_text())
     assert result["applications"] == 3
     assert set(result["cpu_ms_per_application"]) == {
@@ -37,14 +52,7 @@ def test_the_applications_benchmark_runs_the_whole_flow(tmp_path):
 
 def test_the_documents_benchmark_renders_and_downloads(tmp_path):
     out = tmp_path / "documents.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "bench/bench_documents.py", "-n", "2", "--db", "sqlite",
-         "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    run_bench("bench_documents.py", "-n", "2", "--db", "sqlite", "--out", str(out))
     result = json.loads(out.read_text())
     assert set(result["render"]) == {"license_png", "license_pdf", "proof_png", "proof_pdf"}
     for figures in result["download"].values():
@@ -53,15 +61,17 @@ def test_the_documents_benchmark_renders_and_downloads(tmp_path):
 
 def test_the_in_process_benchmark_measures_every_target(tmp_path):
     out = tmp_path / "inprocess.json"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        env.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "bench/bench_inprocess.py", "--scale", "200", "--requests", "50",
-         "--rounds", "1", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
+    run_bench(
+        "bench_inprocess.py",
+        "--scale",
+        "200",
+        "--requests",
+        "50",
+        "--rounds",
+        "1",
+        "--out",
+        str(out),
+    )
     result = json.loads(out.read_text())
     for name in ("bare", "minimal", "healthz", "api", "page"):
         assert result[name]["median_us"] > 0
